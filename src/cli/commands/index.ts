@@ -1,0 +1,6 @@
+// The table of qatctl subcommands (add a command: import it and list it here).
+
+import type { Command } from '../command.js';
+import { simulateCommand } from './simulate.js';
+
+export const COMMANDS: Command[] = [simulateCommand];

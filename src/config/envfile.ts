@@ -1,0 +1,123 @@
+// Parser for /etc/sysconfig/qat with systemd EnvironmentFile= semantics (not an INI parser: `;` inside a value is data).
+
+import fs from 'node:fs';
+import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
+
+export interface EnvEntry {
+  key: string;
+  value: string;
+  /** 1-based line where the assignment starts. */
+  line: number;
+}
+
+export interface EnvFile {
+  path: string;
+  /** Every assignment in file order (duplicates included, so callers can warn). */
+  entries: EnvEntry[];
+  /** Last assignment wins, as in systemd. */
+  values: Map<string, EnvEntry>;
+}
+
+const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Parse the text of an environment file.
+ * Rules (systemd's load_env_file): blank lines and lines whose first non-blank character is `#` or `;`
+ * are comments; `KEY=VALUE` with optional blanks around `=`; unquoted values lose leading/trailing
+ * blanks and a trailing backslash joins the next line; `'…'` is literal; `"…"` honours `\"`, `\\`,
+ * `\$`, `` \` `` and backslash-newline. A quoted value may span lines. Text after a closing quote
+ * up to end of line must be blank.
+ */
+export function parseEnvText(text: string, path: string): EnvFile {
+  const entries: EnvEntry[] = [];
+  const values = new Map<string, EnvEntry>();
+  const src = text.replace(/\r\n/g, '\n');
+  let i = 0;
+  let line = 1;
+  const n = src.length;
+  const fail = (at: number, msg: string): never => {
+    throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}:${at}: ${msg}`, { path, line: at });
+  };
+
+  while (i < n) {
+    // skip leading blanks
+    while (i < n && (src[i] === ' ' || src[i] === '\t')) i++;
+    if (i >= n) break;
+    const c = src[i];
+    if (c === '\n') { i++; line++; continue; }
+    if (c === '#' || c === ';') {
+      while (i < n && src[i] !== '\n') i++;
+      continue;
+    }
+    const startLine = line;
+    const eol = src.indexOf('\n', i);
+    const lineEnd = eol < 0 ? n : eol;
+    const eq = src.indexOf('=', i);
+    if (eq < 0 || eq > lineEnd) {
+      fail(startLine, `expected KEY=value, found "${src.slice(i, lineEnd).trim()}"`);
+    }
+    let key = src.slice(i, eq).trim();
+    if (key.startsWith('export ')) key = key.slice(7).trim();
+    if (!KEY_RE.test(key)) fail(startLine, `"${key}" is not a valid variable name`);
+    i = eq + 1;
+    while (i < n && (src[i] === ' ' || src[i] === '\t')) i++;
+
+    let value = '';
+    if (src[i] === "'" || src[i] === '"') {
+      const q = src[i];
+      i++;
+      let closed = false;
+      while (i < n) {
+        const ch = src[i];
+        if (ch === q) { closed = true; i++; break; }
+        if (q === '"' && ch === '\\' && i + 1 < n) {
+          const nx = src[i + 1];
+          if (nx === '\n') { i += 2; line++; continue; }
+          if (nx === '"' || nx === '\\' || nx === '$' || nx === '`') { value += nx; i += 2; continue; }
+          value += ch; i++; continue;
+        }
+        if (ch === '\n') line++;
+        value += ch;
+        i++;
+      }
+      if (!closed) fail(startLine, `unterminated ${q === '"' ? 'double' : 'single'} quote in value of ${key}`);
+      // rest of line must be blank
+      while (i < n && src[i] !== '\n') {
+        if (src[i] !== ' ' && src[i] !== '\t') fail(line, `unexpected text after closing quote in value of ${key}`);
+        i++;
+      }
+    } else {
+      // unquoted: to end of line, with backslash-newline continuation
+      while (i < n) {
+        const ch = src[i];
+        if (ch === '\\' && src[i + 1] === '\n') { i += 2; line++; continue; }
+        if (ch === '\n') break;
+        value += ch;
+        i++;
+      }
+      value = value.replace(/[ \t]+$/, '');
+    }
+    const entry: EnvEntry = { key, value, line: startLine };
+    entries.push(entry);
+    values.set(key, entry);
+  }
+  return { path, entries, values };
+}
+
+/** Read and parse a file; `missingOk` returns an empty result for ENOENT (systemd's `-` prefix). */
+export function readEnvFile(path: string, missingOk: boolean): EnvFile {
+  let text: string;
+  try {
+    const buf = fs.readFileSync(path);
+    if (buf.includes(0)) {
+      throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: contains NUL bytes; not a text file`, { path });
+    }
+    text = buf.toString('utf8');
+  } catch (e) {
+    if (e instanceof QatmgrError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' && missingOk) return { path, entries: [], values: new Map() };
+    throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: cannot read: ${describeSysError(e)}`, { path });
+  }
+  return parseEnvText(text, path);
+}

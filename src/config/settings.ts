@@ -1,0 +1,246 @@
+// One validated Settings object for the daemon, merged from command line > environment > /etc/sysconfig/qat > defaults.
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { QatmgrError, ErrorCodes } from '../errors.js';
+import { DEFAULT_ROOTS, simulatedRoots, under, type Roots } from './roots.js';
+import { readEnvFile, type EnvFile } from './envfile.js';
+import { parseIntInRange, parseDurationMs } from './numbers.js';
+
+/** Protocol version of libqat 26.08: (26 << 8) + 8. */
+export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
+export const MAX_POLICY = 4096;
+export const MAX_DEBUG = 2;
+
+export interface Settings {
+  policy: number;
+  debug: number;
+  foreground: boolean;
+  roots: Roots;
+  /** Path of the settings file that was read (whether or not it existed). */
+  configPath: string;
+  socketPath: string;
+  /** Group given to the socket (name or numeric gid); undefined = keep the process group. */
+  socketGroup: string | undefined;
+  pidFile: string;
+  /** Simulator spec when the daemon lays down its own simulated host. */
+  simulate: string | undefined;
+  simDir: string | undefined;
+  /** Close a connection that sends no complete request within this time (upstream: 1000 ms). */
+  firstRequestTimeoutMs: number;
+  /** Close an idle connection after this long; 0 = never (upstream behaviour: clients hold sections for their life). */
+  idleTimeoutMs: number;
+  maxConnections: number;
+  protocolVersion: number;
+  /** Raw `ServicesEnabled` of the settings file (provisioning reads it; the daemon only reports it). */
+  servicesEnabled: string | undefined;
+  /** Non-fatal remarks about the settings file (unknown or repeated keys). */
+  warnings: string[];
+  /** Where each value came from, for `qatctl status` and error messages. */
+  sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
+}
+
+export type ParseOutcome =
+  | { kind: 'run'; settings: Settings }
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  debug: { type: 'string', short: 'd' },
+  policy: { type: 'string', short: 'p' },
+  foreground: { type: 'boolean', short: 'f' },
+  config: { type: 'string' },
+  'sysfs-root': { type: 'string' },
+  'dev-root': { type: 'string' },
+  'proc-root': { type: 'string' },
+  'etc-root': { type: 'string' },
+  'run-dir': { type: 'string' },
+  socket: { type: 'string' },
+  'socket-group': { type: 'string' },
+  pidfile: { type: 'string' },
+  simulate: { type: 'string' },
+  'sim-dir': { type: 'string' },
+  'first-request-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'protocol-version': { type: 'string' },
+} as const;
+
+export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
+
+Hands Intel QuickAssist (QAT) virtual functions to libqat processes over a Unix socket.
+
+Upstream-compatible options:
+  -h, --help                 print this help and exit
+  -v, --version              print the version and exit
+  -d, --debug=LEVEL          log level: 0 errors and warnings, 1 info, 2 debug (default 0)
+  -p, --policy=POLICY        0: one VF of every PF per process; n: n VFs per process (0..4096, default 0)
+  -f, --foreground           stay in the foreground (no fork, no pid file)
+
+Paths (every root is configurable so the daemon can run on a simulated host):
+  --config=FILE              settings file (default /etc/sysconfig/qat; missing is fine)
+  --sysfs-root=DIR           sysfs (default /sys)
+  --dev-root=DIR             device nodes (default /dev)
+  --proc-root=DIR            procfs (default /proc)
+  --etc-root=DIR             configuration root (default /etc)
+  --run-dir=DIR              run directory (default /run/qat)
+  --socket=PATH              client socket (default <run-dir>/qatmgr.sock)
+  --socket-group=GROUP       group of the socket, mode 0660 (default: qat if that group exists)
+  --pidfile=PATH             pid file in daemon mode (default $PIDFILE or <run-dir>/qatmgr.pid)
+
+Simulator:
+  --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
+                             (see 'qatctl simulate --help' for SPEC)
+  --sim-dir=DIR              where the simulated host goes (default ./.qatmgr-sim)
+
+Connections:
+  --first-request-timeout=MS close a connection silent for this long after accept (default 1000)
+  --idle-timeout=MS          close a connection idle this long, 0 = never (default 0)
+  --max-connections=N        concurrent connections (default 1024)
+  --protocol-version=V       advertised protocol version (default 0x1a08, libqat 26.08)
+
+Environment: POLICY (as --policy), PIDFILE (pid file path).
+Precedence: command line > environment > settings file > default.
+`;
+
+type Source = 'cli' | 'env' | 'file' | 'default';
+
+interface Raw {
+  value: string;
+  source: Source;
+  /** Text used in an error message to point at the value. */
+  where: string;
+}
+
+function pick(cli: string | undefined, cliName: string, envName: string | undefined, env: NodeJS.ProcessEnv, file: EnvFile | undefined, fileKey: string | undefined): Raw | undefined {
+  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}="${cli}"` };
+  if (envName && env[envName] !== undefined) {
+    const v = env[envName] as string;
+    return { value: v, source: 'env', where: `environment: ${envName}="${v}"` };
+  }
+  if (file && fileKey) {
+    const e = file.values.get(fileKey);
+    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}="${e.value}"` };
+  }
+  return undefined;
+}
+
+function bad(where: string, what: string): QatmgrError {
+  return new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_VALUE, `${where} ${what}`);
+}
+
+function rangeInt(raw: Raw | undefined, dflt: number, min: number, max: number): number {
+  if (!raw) return dflt;
+  const v = parseIntInRange(raw.value, min, max);
+  if (v === undefined) throw bad(raw.where, `is not a number ${min}..${max}`);
+  return v;
+}
+
+/** Parse the daemon's command line and environment. Throws QatmgrError (exit 1) on any bad value. */
+export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): ParseOutcome {
+  // upstream's usage text advertises "-help"; accept it
+  const args = argv.map((a) => (a === '-help' ? '--help' : a));
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  } catch (e) {
+    throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, (e as Error).message);
+  }
+  const o = parsed.values;
+  // upstream acts on -h/-v in command-line order; whichever comes first wins
+  if (o.help || o.version) {
+    for (const t of parsed.tokens ?? []) {
+      if (t.kind === 'option' && (t.name === 'help' || t.name === 'version')) return { kind: t.name };
+    }
+  }
+
+  const sources: Settings['sources'] = {};
+  const simulate = o.simulate;
+  const simDir = simulate !== undefined ? path.resolve(cwd, o['sim-dir'] ?? '.qatmgr-sim') : o['sim-dir'];
+  const base: Roots = simulate !== undefined ? simulatedRoots(simDir!) : { ...DEFAULT_ROOTS };
+  const roots: Roots = {
+    sys: o['sysfs-root'] ? path.resolve(cwd, o['sysfs-root']) : base.sys,
+    dev: o['dev-root'] ? path.resolve(cwd, o['dev-root']) : base.dev,
+    proc: o['proc-root'] ? path.resolve(cwd, o['proc-root']) : base.proc,
+    pids: base.pids,
+    etc: o['etc-root'] ? path.resolve(cwd, o['etc-root']) : base.etc,
+    run: o['run-dir'] ? path.resolve(cwd, o['run-dir']) : base.run,
+    firmware: base.firmware,
+  };
+  const configPath = o.config ? path.resolve(cwd, o.config) : under(roots.etc, 'sysconfig', 'qat');
+  // an explicitly named file must exist; the default one is optional (systemd's "-" prefix)
+  const file = readEnvFile(configPath, o.config === undefined);
+  // unknown keys and repeated keys are not fatal (other tools share the file) but are reported
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  for (const e of file.entries) {
+    if (!KNOWN_FILE_KEYS.has(e.key)) warnings.push(`${configPath}:${e.line}: unknown key ${e.key} ignored`);
+    if (seen.has(e.key)) warnings.push(`${configPath}:${e.line}: ${e.key} set again; the last value wins`);
+    seen.add(e.key);
+  }
+
+  const policyRaw = pick(o.policy, 'policy', 'POLICY', env, file, 'POLICY');
+  if (policyRaw && policyRaw.value.trim() === '') {
+    throw bad(policyRaw.where, `is empty; expected a number 0..${MAX_POLICY}`);
+  }
+  const policy = rangeInt(policyRaw, 0, 0, MAX_POLICY);
+  sources.policy = policyRaw?.source ?? 'default';
+
+  const debugRaw = pick(o.debug, 'debug', undefined, env, undefined, undefined);
+  const debug = rangeInt(debugRaw, 0, 0, MAX_DEBUG);
+  sources.debug = debugRaw?.source ?? 'default';
+
+  const ms = (name: string, dflt: number, min: number, max: number): number => {
+    const v = (o as Record<string, unknown>)[name] as string | undefined;
+    if (v === undefined) return dflt;
+    const n = parseDurationMs(v);
+    if (n === undefined || n < min || n > max) throw bad(`command line: --${name}="${v}"`, `is not a duration ${min}..${max} ms`);
+    return n;
+  };
+  const firstRequestTimeoutMs = ms('first-request-timeout', 1000, 1, 3_600_000);
+  const idleTimeoutMs = ms('idle-timeout', 0, 0, 30 * 86_400_000);
+  const maxConnections = rangeInt(
+    o['max-connections'] !== undefined ? { value: o['max-connections'], source: 'cli', where: `command line: --max-connections="${o['max-connections']}"` } : undefined,
+    1024, 1, 1_000_000,
+  );
+  let protocolVersion = DEFAULT_PROTOCOL_VERSION;
+  if (o['protocol-version'] !== undefined) {
+    const t = o['protocol-version'].trim();
+    const v = /^0x[0-9a-f]{1,4}$/i.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
+    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version="${o['protocol-version']}"`, 'is not a 16-bit number (e.g. 0x1a08)');
+    protocolVersion = v;
+  }
+
+  const socketPath = o.socket ? path.resolve(cwd, o.socket) : path.join(roots.run, 'qatmgr.sock');
+  const pidEnv = env.PIDFILE !== undefined && env.PIDFILE !== '' ? env.PIDFILE.slice(0, 255) : undefined;
+  const pidFile = o.pidfile ? path.resolve(cwd, o.pidfile) : pidEnv ?? path.join(roots.run, 'qatmgr.pid');
+  const svc = file.values.get('ServicesEnabled');
+
+  return {
+    kind: 'run',
+    settings: {
+      policy,
+      debug,
+      foreground: o.foreground === true,
+      roots,
+      configPath,
+      socketPath,
+      socketGroup: o['socket-group'],
+      pidFile,
+      simulate,
+      simDir,
+      firstRequestTimeoutMs,
+      idleTimeoutMs,
+      maxConnections,
+      protocolVersion,
+      servicesEnabled: svc?.value,
+      warnings,
+      sources,
+    },
+  };
+}
+
+/** Keys other parts of the product read from the settings file. */
+export const KNOWN_FILE_KEYS = new Set(['POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP']);

@@ -1,0 +1,65 @@
+// Every error the project raises on purpose: a stable code, a message naming the file/key/value at fault.
+
+export const ErrorCodes = {
+  QATMGR_E_CONFIG_SYNTAX: 'QATMGR_E_CONFIG_SYNTAX',
+  QATMGR_E_CONFIG_VALUE: 'QATMGR_E_CONFIG_VALUE',
+  QATMGR_E_USAGE: 'QATMGR_E_USAGE',
+  QATMGR_E_NO_VFIO_DIR: 'QATMGR_E_NO_VFIO_DIR',
+  QATMGR_E_NO_DEVICES: 'QATMGR_E_NO_DEVICES',
+  QATMGR_E_PF_TABLE: 'QATMGR_E_PF_TABLE',
+  QATMGR_E_POLICY_TOO_LARGE: 'QATMGR_E_POLICY_TOO_LARGE',
+  QATMGR_E_UNKNOWN_SERVICE: 'QATMGR_E_UNKNOWN_SERVICE',
+  QATMGR_E_SOCKET_IN_USE: 'QATMGR_E_SOCKET_IN_USE',
+  QATMGR_E_SOCKET: 'QATMGR_E_SOCKET',
+  QATMGR_E_PIDFILE: 'QATMGR_E_PIDFILE',
+  QATMGR_E_SIM_SPEC: 'QATMGR_E_SIM_SPEC',
+  QATMGR_E_NATIVE: 'QATMGR_E_NATIVE',
+  QATMGR_E_INTERNAL: 'QATMGR_E_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `QATMGR_E_${string}`;
+
+/** Process exit status that each start-up failure maps to (upstream's where it has one, §13). */
+export const ExitStatus: Partial<Record<string, number>> = {
+  QATMGR_E_CONFIG_SYNTAX: 1,
+  QATMGR_E_CONFIG_VALUE: 1,
+  QATMGR_E_USAGE: 1,
+  QATMGR_E_SIM_SPEC: 1,
+  QATMGR_E_NO_VFIO_DIR: 255,
+  QATMGR_E_NO_DEVICES: 255,
+  QATMGR_E_PF_TABLE: 234,
+  QATMGR_E_POLICY_TOO_LARGE: 234,
+  QATMGR_E_UNKNOWN_SERVICE: 234,
+  QATMGR_E_SOCKET_IN_USE: 255,
+  QATMGR_E_SOCKET: 255,
+  QATMGR_E_PIDFILE: 255,
+};
+
+export class QatmgrError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'QatmgrError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get exitStatus(): number {
+    return ExitStatus[this.code] ?? 1;
+  }
+}
+
+export function isQatmgrError(e: unknown): e is QatmgrError {
+  return e instanceof QatmgrError;
+}
+
+/** errno-style text for a Node system error: "EACCES (permission denied)". */
+export function describeSysError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && err.code) {
+    return err.syscall ? `${err.code} from ${err.syscall}` : err.code;
+  }
+  return String(e);
+}
