@@ -1,0 +1,38 @@
+// Bench runner: runs every bench module in dist/bench exporting run() (or only those named on the command line).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** Preferred order; any other module found in dist/bench that exports run() follows, alphabetically. */
+const ORDER = ['handshake', 'startup', 'memory', 'ffi', 'provision', 'admin'];
+const SKIP = new Set(['run', 'lib', 'replytable']);
+
+async function main(): Promise<void> {
+  const dir = path.dirname(fileURLToPath(import.meta.url));
+  const found = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).filter((n) => !SKIP.has(n));
+  const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()];
+  const wanted = process.argv.slice(2);
+  for (const w of wanted) {
+    if (!names.includes(w)) {
+      process.stderr.write(`bench: no bench module "${w}" (have: ${names.join(', ')})\n`);
+      process.exit(2);
+    }
+  }
+  const t0 = Date.now();
+  let failed = 0;
+  for (const n of wanted.length ? wanted : names) {
+    const mod = (await import(pathToFileURL(path.join(dir, `${n}.js`)).href)) as { run?: () => Promise<void> };
+    if (typeof mod.run !== 'function') continue;
+    try {
+      await mod.run();
+    } catch (e) {
+      failed++;
+      process.stderr.write(`bench ${n} failed: ${(e as Error).stack ?? String(e)}\n`);
+    }
+  }
+  process.stdout.write(`\nbench finished in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  if (failed) process.exit(1);
+}
+
+void main();
