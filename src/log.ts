@@ -1,18 +1,72 @@
 // The pino logger: one structured line per event, errors (and warnings) on stderr, the rest on stdout.
 
-import pino, { type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type pinoType from 'pino';
+import type { Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
+type Pino = typeof pinoType;
+type Level = pinoType.Level;
+
+// pino is loaded on the first line actually written, not at start-up: loading it costs ~20 ms of start-up and
+// ~8 MB of RSS, and a daemon at the default level (warn) usually writes nothing (bench/README "Performance").
+const requireCjs = createRequire(import.meta.url);
+let pinoModule: Pino | undefined;
+function loadPino(): Pino {
+  return (pinoModule ??= requireCjs('pino') as Pino);
+}
+
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/**
+ * A Logger that builds the real pino logger (`make`) only when a line at an enabled level is written or when
+ * anything else than a level method, `level`, `isLevelEnabled` or `flush` is used; then it forwards everything.
+ */
+function lazyLogger(level: Level | 'silent', make: () => Logger): Logger {
+  let real: Logger | undefined;
+  const bound = new Map<PropertyKey, unknown>();
+  const materialise = (): Logger => (real ??= make());
+  const threshold = LEVEL_VALUES[level] ?? LEVEL_VALUES.info;
+  const noop = (): void => {};
+  const forward = (r: Logger, prop: PropertyKey): unknown => {
+    const v = Reflect.get(r, prop) as unknown;
+    if (typeof v !== 'function') return v;
+    let b = bound.get(prop);
+    if (b === undefined) { b = (v as (...a: unknown[]) => unknown).bind(r); bound.set(prop, b); }
+    return b;
+  };
+  return new Proxy({} as Logger, {
+    get(_t, prop) {
+      if (real) return forward(real, prop);
+      if (prop === 'level') return level;
+      if (prop === 'isLevelEnabled') return (l: string) => (LEVEL_VALUES[l] ?? Infinity) >= threshold;
+      if (prop === 'flush') return noop; // nothing written yet, nothing to flush
+      if (typeof prop === 'string' && prop !== 'silent' && prop in LEVEL_VALUES) {
+        if (LEVEL_VALUES[prop] < threshold) return noop;
+        return (...args: unknown[]) => (materialise()[prop as Level] as (...a: unknown[]) => void)(...args);
+      }
+      return forward(materialise(), prop);
+    },
+    set(_t, prop, value) {
+      bound.delete(prop);
+      return Reflect.set(materialise(), prop, value);
+    },
+    has(_t, prop) {
+      return Reflect.has(materialise(), prop);
+    },
+  });
+}
+
 /** Upstream `--debug` levels: 0 = errors (and our warnings), 1 = info, 2 = debug. */
-export function levelForDebug(debug: number): pino.Level {
+export function levelForDebug(debug: number): Level {
   if (debug >= 2) return 'debug';
   if (debug === 1) return 'info';
   return 'warn';
 }
 
 export interface LoggerOptions {
-  level: pino.Level | 'silent';
+  level: Level | 'silent';
   name?: string;
   /** Where info/debug go (default stdout) and where warn/error go (default stderr). */
   out?: NodeJS.WritableStream | number;
@@ -20,6 +74,11 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
+  return lazyLogger(opts.level, () => makeLogger(opts));
+}
+
+function makeLogger(opts: LoggerOptions): Logger {
+  const pino = loadPino();
   const out = typeof opts.out === 'number' || opts.out === undefined
     ? pino.destination({ fd: typeof opts.out === 'number' ? opts.out : 1, sync: true })
     : opts.out;
@@ -47,5 +106,5 @@ export function createLogger(opts: LoggerOptions): Logger {
 
 /** A logger that drops everything (for pure code under test and library use). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return lazyLogger('silent', () => loadPino()({ level: 'silent' }));
 }

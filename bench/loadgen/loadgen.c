@@ -261,21 +261,28 @@ static int ready(char **cmd) {
 	double t0 = now();
 	pid_t pid = fork();
 	if (pid == 0) {
-		int devnull = open("/dev/null", 1);
-		if (devnull >= 0) { dup2(devnull, 1); }
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0) { dup2(devnull, 1); dup2(devnull, 2); }
 		execvp(cmd[0], cmd);
 		_exit(127);
 	}
-	double t1 = 0;
+	double t1 = 0, cpu = 0;
+	int fd = -1;
 	for (;;) {
-		int fd = connect_sock();
-		if (fd >= 0) { t1 = now(); close(fd); break; }
+		fd = connect_sock();
+		if (fd >= 0) { t1 = now(); cpu = proc_cpu_s(pid); break; }
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) { fprintf(stderr, "loadgen: server exited before accepting\n"); return 1; }
 		if (now() - t0 > 30) { fprintf(stderr, "loadgen: server not accepting after 30 s\n"); kill(pid, SIGKILL); return 1; }
 		usleep(200);
 	}
-	printf("{\"readyMs\":%.1f}\n", (t1 - t0) * 1e3);
+	/* the first answer: NUM_PF_DEVS needs no section */
+	uint8_t q[8], rep[512];
+	hdr(q, 8, 10);
+	int t = call(fd, q, 8, rep);
+	double t2 = now();
+	close(fd);
+	printf("{\"readyMs\":%.1f,\"firstReplyMs\":%.1f,\"cpuMsAtReady\":%.0f,\"replyOk\":%s}\n", (t1 - t0) * 1e3, (t2 - t0) * 1e3, cpu * 1e3, t == 10 ? "true" : "false");
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	return 0;

@@ -1,6 +1,11 @@
 // koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket).
 
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type koffiType from 'koffi';
+
+// koffi is loaded on the first connection, not at start-up (a few ms and ~3 MB less for a daemon nobody talks to)
+const requireCjs = createRequire(import.meta.url);
+let koffi: typeof koffiType;
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
@@ -13,6 +18,7 @@ export interface PeerCred {
 
 interface LibcFns {
   getsockopt: (fd: number, level: number, opt: number, out: PeerCred, len: number[]) => number;
+  write: (fd: number, buf: Buffer, len: number) => number;
 }
 
 let fns: LibcFns | null | undefined;
@@ -20,11 +26,13 @@ let fns: LibcFns | null | undefined;
 function load(): LibcFns | null {
   if (fns !== undefined) return fns;
   try {
+    koffi ??= requireCjs('koffi') as typeof koffiType;
     const lib = koffi.load('libc.so.6');
     const ucred = koffi.struct('qatmgr_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
     const getsockopt = lib.func('int getsockopt(int fd, int level, int optname, _Out_ qatmgr_ucred *optval, _Inout_ uint32_t *optlen)');
     void ucred;
-    fns = { getsockopt: getsockopt as LibcFns['getsockopt'] };
+    const write = lib.func('long write(int fd, const void *buf, size_t count)');
+    fns = { getsockopt: getsockopt as LibcFns['getsockopt'], write: write as LibcFns['write'] };
   } catch {
     fns = null;
   }
@@ -45,4 +53,19 @@ export function getPeerCred(fd: number): PeerCred | undefined {
 export function socketFd(sock: unknown): number {
   const h = (sock as { _handle?: { fd?: number } })._handle;
   return typeof h?.fd === 'number' ? h.fd : -1;
+}
+
+/**
+ * write(2) straight on a non-blocking socket fd, bypassing the stream machinery: bytes written (maybe fewer than
+ * asked), -1 with `errno()` set, or undefined when libc is not available (the caller then uses the stream).
+ */
+export function writeFd(fd: number, buf: Buffer): number | undefined {
+  const f = load();
+  if (!f) return undefined;
+  return f.write(fd, buf, buf.length);
+}
+
+/** errno of the last failed libc call made through koffi on this thread. */
+export function errno(): number {
+  return koffi ? koffi.errno() : 0;
 }
