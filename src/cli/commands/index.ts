@@ -3,5 +3,6 @@
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
 import { doctorCommand } from './doctor.js';
+import { migrateCommand } from './migrate.js';
 
-export const COMMANDS: Command[] = [simulateCommand, doctorCommand];
+export const COMMANDS: Command[] = [simulateCommand, doctorCommand, migrateCommand];
