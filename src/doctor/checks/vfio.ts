@@ -69,11 +69,12 @@ export function checkVfio(host: ScannedHost, roots: Roots, sys: SysconfigState):
   const wrongGroup: string[] = [];
   const noRw: string[] = [];
   for (const v of vfioVfs) {
-    const node = under(roots.dev, 'vfio', String(v.iommuGroup));
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(node);
-    } catch {
+    // no-IOMMU mode names the node noiommu-<g> (cmdline.noiommu reports that mode itself)
+    let st: fs.Stats | undefined;
+    for (const name of [String(v.iommuGroup), `noiommu-${v.iommuGroup}`]) {
+      try { st = fs.statSync(under(roots.dev, 'vfio', name)); break; } catch { /* try the next name */ }
+    }
+    if (!st) {
       missing.push(String(v.iommuGroup));
       continue;
     }
