@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import type { SimHost } from './spec.js';
 import { kernelDefaultServices } from './spec.js';
+import { FIRMWARE_FILES } from '../devices/firmware.js';
 
 /** gid the simulated `qat` group gets when the simulator may chown (root); otherwise the caller's own gid. */
 export const SIM_QAT_GID = 994;
@@ -15,11 +16,6 @@ export const SIM_APP_USER = { name: 'qatuser', uid: 1001, gid: 1001 };
 export const SIM_MEMLOCK_KIB = 262144;
 const MARK = '# written by the qatmgr-ts simulator';
 
-const FIRMWARE: Record<string, string[]> = {
-  '4xxx': ['qat_4xxx.bin', 'qat_4xxx_mmp.bin'], '401xx': ['qat_4xxx.bin', 'qat_4xxx_mmp.bin'],
-  '402xx': ['qat_402xx.bin', 'qat_402xx_mmp.bin'], '420xx': ['qat_420xx.bin', 'qat_420xx_mmp.bin'],
-  '6xxx': ['qat_6xxx.bin', 'qat_6xxx_mmp.bin'],
-};
 
 function write(p: string, text: string): void {
   fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -55,7 +51,7 @@ export function writeUserland(roots: Roots, host: SimHost): void {
   write(path.join(etc, 'ld.so.conf'), 'include /etc/ld.so.conf.d/*.conf\n');
   fs.mkdirSync(path.join(etc, 'ld.so.conf.d'), { recursive: true });
   for (const fam of new Set(host.pfs.map((p) => p.family))) {
-    for (const f of FIRMWARE[fam]) write(path.join(roots.firmware, f), `simulated ${f}\n`);
+    for (const f of FIRMWARE_FILES[fam]) write(path.join(roots.firmware, f), `simulated ${f}\n`);
   }
   const sysconfig = path.join(etc, 'sysconfig', 'qat');
   let old = '';

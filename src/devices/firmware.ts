@@ -1,6 +1,6 @@
 // Firmware files the in-tree QAT PF drivers request per family (ADF_*_FW / ADF_*_MMP in adf_<family>_hw_data.h).
 
-import type { FamilyName } from '../devices/catalogue.js';
+import type { FamilyName } from './catalogue.js';
 
 /** 401xx devices load the 4xxx images; 402xx has its own. */
 export const FIRMWARE_FILES: Readonly<Record<FamilyName, readonly string[]>> = Object.freeze({
