@@ -211,7 +211,7 @@ function lostFeatures(files: OotFile[], sections: UserSection[], policy: number,
     action: 'keep calling icp_sal_userStart with a name, but find instances with cpaCyGetInstances/cpaDcGetInstances instead of by name or position' });
   const dyn = keysMatching(files, /dyn/i);
   add({ id: 'dynamic-instances', title: 'Dynamic instance allocation', status: dyn.length ? 'found' : 'check', evidence: dyn,
-    consequence: 'icp_sal_userCyInstancesAlloc / icp_sal_userDcInstancesAlloc and friends do not exist in qatlib',
+    consequence: 'icp_sal_userCyInstancesAlloc / icp_sal_userDcInstancesAlloc and the *NumDynInstances calls are deprecated stubs in qatlib that return CPA_STATUS_UNSUPPORTED',
     action: 'use the instances of the process section (cpaCyGetInstances); size them with POLICY' });
   const aff = keysMatching(files, /^(Cy|Dc)[0-9]+CoreAffinity$/);
   const poll = keysMatching(files, /^(Cy|Dc)[0-9]+IsPolled$/);
