@@ -28,7 +28,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const host = scanHost(roots);
   const sys = readSysconfig(roots);
   const results = [
-    checkDevices(host),
+    checkDevices(host, roots),
     checkFirmware(host, roots),
     ...checkModules(host, roots),
     ...checkCmdline(host, roots),

@@ -15,7 +15,7 @@ function countBy<T>(items: T[], key: (t: T) => string): string {
   return [...m].map(([k, n]) => `${n} ${k}`).join(', ');
 }
 
-export function checkDevices(host: ScannedHost): CheckResult {
+export function checkDevices(host: ScannedHost, roots: Roots): CheckResult {
   if (host.legacy.length > 0) {
     const seen = countBy(host.legacy, (d) => `${d.gen.name} ${d.role} (${hex(d.id)})`);
     return result('devices', 'FAIL',
@@ -23,7 +23,7 @@ export function checkDevices(host: ScannedHost): CheckResult {
       ['keep these hosts on the out-of-tree package, or move the workload to 4xxx/401xx/402xx/420xx/6xxx hardware']);
   }
   if (host.pfs.length === 0 && host.vfs.length === 0) {
-    return result('devices', 'FAIL', 'no Intel QAT device found under sys/bus/pci/devices',
+    return result('devices', 'FAIL', `no Intel QAT device found under ${roots.sys}/bus/pci/devices`,
       ['check the card is seated and enabled in the BIOS: lspci -nn -d 8086:', 'a VM needs QAT VFs passed through (vfio-pci on the host)']);
   }
   const parts: string[] = [];

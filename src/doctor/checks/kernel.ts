@@ -16,7 +16,11 @@ const GRUB = '/etc/default/grub';
 
 export function checkModules(host: ScannedHost, roots: Roots): CheckResult[] {
   const mods = readModules(roots);
-  if (!mods) return [result('modules', 'FAIL', `cannot read ${under(roots.proc, 'modules')}`, [])];
+  if (!mods) {
+    const file = under(roots.proc, 'modules');
+    return [result('modules.loaded', 'FAIL', `cannot read ${file}`, [`mount procfs (mount -t proc proc /proc) or point --proc-root at it`]),
+      result('modules.oot', 'WARN', `cannot read ${file}: out-of-tree modules not checked`)];
+  }
   const wanted = [...new Set(host.pfs.map((p) => p.family.module))];
   if (host.pfs.length === 0 && host.vfs.some((v) => v.driver !== 'vfio-pci')) {
     wanted.push(...new Set(host.vfs.filter((v) => v.driver && v.driver !== 'vfio-pci').map((v) => `qat_${v.driver}`)));

@@ -87,7 +87,10 @@ export function checkPolicy(host: ScannedHost, sys: SysconfigState): CheckResult
 }
 
 export function checkServices(host: ScannedHost, sys: SysconfigState): CheckResult {
-  if (host.pfs.length === 0) return result('stack.services', 'PASS', 'guest: the host decides the services');
+  if (host.pfs.length === 0) {
+    return host.vfs.length ? result('stack.services', 'PASS', 'guest: the host decides the services')
+      : result('stack.services', 'FAIL', 'no QAT PF reports its services', ['see devices']);
+  }
   const se = sys.file?.values.get('ServicesEnabled')?.value;
   const wanted = se !== undefined && (QAT_INIT_ACCEPTED as readonly string[]).includes(se) ? se : undefined;
   const bad: string[] = [];
