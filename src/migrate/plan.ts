@@ -1,6 +1,6 @@
 // Translates OOT device configs into the /etc/sysconfig/qat that best matches, with reasons and what is lost.
 
-import type { OotEntry, OotFile, OotSection } from './ootconf.js';
+import type { OotFile, OotSection } from './ootconf.js';
 import { canonical, kernelDefault, QAT_INIT_ACCEPTED, serviceSet, type Service } from '../doctor/services.js';
 
 /** VFs per PF on GEN4+ with SR-IOV fully enabled; ring pairs per VF. */
@@ -196,7 +196,7 @@ function lostFeatures(files: OotFile[], sections: UserSection[], policy: number,
     consequence: 'qatlib reaches VFs through VFIO only: the IOMMU must be on, VFs bound to vfio-pci, /dev/vfio/<g> group qat, memlock raised', action: 'run qatctl doctor and fix what it reports' });
   const pfFiles = files.filter((f) => !f.isVf);
   const kernel = files.flatMap((f) => f.sections.filter((s) => s.name === 'KERNEL' && (num(s, 'NumberCyInstances', 0) > 0 || num(s, 'NumberDcInstances', 0) > 0)).map((s) => `${where(f.path, s.line)} [KERNEL] instances`));
-  add({ id: 'pf-service', title: 'Service via PFs', status: pfFiles.length ? 'found' : 'applies', evidence: [...pfFiles.map((f) => `${f.path}: user sections served from the PF`), ...kernel],
+  add({ id: 'pf-service', title: 'Service via PFs', status: pfFiles.length ? 'found' : 'applies', evidence: [...pfFiles.map((f) => `${f.path}: a PF configuration`), ...kernel],
     consequence: 'user space gets VFs only; the PF stays with the kernel driver and SR-IOV must be enabled (qat.service does it)', action: 'nothing in the application; for kernel users list VFs in LKCF_LIST in /etc/sysconfig/qat' });
   const over = processes > sectionsAvail;
   const perEndpoint = Math.max(0, ...sections.map((s) => s.processes));
@@ -257,4 +257,3 @@ export function planMigration(files: OotFile[]): MigrationPlan {
   };
 }
 
-export type { OotEntry };

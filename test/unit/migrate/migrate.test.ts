@@ -69,6 +69,14 @@ describe('qatctl migrate on OOT config sets', () => {
     });
   }
 
+  it('keeps POLICY=0 and says why when the configs have no user-space section', async () => {
+    fs.writeFileSync(path.join(tmp, '4xxx_dev0.conf'), '[GENERAL]\nServicesEnabled = asym;sym\n[KERNEL]\nNumberCyInstances = 1\nNumberDcInstances = 0\n');
+    const r = await runCli(['migrate', '4xxx_dev0.conf', '--json'], { cwd: tmp });
+    const plan = JSON.parse(r.out);
+    expect(plan.policy).toEqual({ value: '0', reason: 'no user-space section in the configs (kernel use only): the default POLICY=0' });
+    expect(plan.notCarried.find((f: { id: string }) => f.id === 'pf-service').evidence).toEqual(['4xxx_dev0.conf: a PF configuration', '4xxx_dev0.conf:3 [KERNEL] instances']);
+  });
+
   it('gives the same JSON for the same input (stable output)', async () => {
     const dir = path.join(FIXTURES, 'nginx-shim');
     const a = await runCli(['migrate', ...confs(dir), '--json'], { cwd: dir });
