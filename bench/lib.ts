@@ -62,9 +62,9 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(cmd: string[], socket: string): Promise<Server> {
+async function startServer(cmd: string[], socket: string, env: NodeJS.ProcessEnv = {}): Promise<Server> {
   fs.rmSync(socket, { force: true });
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, ...env } });
   await waitForSocket(socket, child);
   return {
     pid: child.pid!,
@@ -79,9 +79,9 @@ async function startServer(cmd: string[], socket: string): Promise<Server> {
   };
 }
 
-export function startOurs(treeDir: string, policy: number, runDir: string): Promise<Server> {
+export function startOurs(treeDir: string, policy: number, runDir: string, env: NodeJS.ProcessEnv = {}): Promise<Server> {
   fs.mkdirSync(runDir, { recursive: true });
-  return startServer([...daemonCommand(), ...daemonArgs(treeDir, policy, runDir)], path.join(runDir, 'qatmgr.sock'));
+  return startServer([...daemonCommand(), ...daemonArgs(treeDir, policy, runDir)], path.join(runDir, 'qatmgr.sock'), env);
 }
 
 export function startReference(refmgr: string, table: string, runDir: string): Promise<Server> {
@@ -99,11 +99,16 @@ export interface LoadResult {
   p99Ms: number;
   loadgenCpuPct: number;
   serverCpuPct: number;
+  /** Server CPU time per completed handshake (refusals included in the numerator), µs. */
+  serverCpuUsPerHandshake: number;
 }
+
+/** A refused client (SECTION_GET -> "No section available") waits this long before it tries again, µs. */
+export const REFUSED_BACKOFF_US = 1000;
 
 export function runLoad(loadgen: string, socket: string, clients: number, seconds: number, pid: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const c = spawn(loadgen, ['run', socket, String(clients), String(seconds), String(pid)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(loadgen, ['run', socket, String(clients), String(seconds), String(pid), String(REFUSED_BACKOFF_US)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     c.on('exit', (code) => {

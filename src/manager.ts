@@ -54,7 +54,8 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     for (const n of caps.notes) log.warn({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
   }
   const allocator = new Allocator(plan, settings.protocolVersion, inventory.vm);
-  allocator.warm();
+  // replies are encoded right after this returns, in slices, so the daemon starts accepting first (see warmLater)
+  void allocator.warmLater();
   const ctx: ServeContext = {
     version: settings.protocolVersion,
     allocator,

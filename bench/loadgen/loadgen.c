@@ -1,11 +1,12 @@
 /* Bench load generator in C: libqat-style handshakes over N connections, idle connections, and exec-to-accepting timing. */
 
 /*
- * loadgen run SOCKET CLIENTS SECONDS [SERVER_PID]
+ * loadgen run SOCKET CLIENTS SECONDS [SERVER_PID [REFUSED_BACKOFF_US]]
  *     CLIENTS threads, each looping: connect -> SECTION_GET -> NUM_DEVICES -> per device DEVICE_INFO, DEVICE_ID,
  *     VFIO_FILE, INSTANCE_NAME + INSTANCE_INFO per CY/DC/DECOMP instance -> NUM_PF_DEVS -> PF_DEV_INFO per PF ->
- *     SECTION_PUT -> close; one request in flight. A refused SECTION_GET ("No section available") closes and
- *     retries at once (counted as refused). Prints one JSON line: handshakes/s, p50/p99 ms, own and server CPU.
+ *     SECTION_PUT -> close; one request in flight. A refused SECTION_GET ("No section available") closes, waits
+ *     REFUSED_BACKOFF_US (default 1000; a refused libqat process gives up, it does not spin) and tries again
+ *     (counted as refused). Prints one JSON line: handshakes/s, p50/p99 ms, own and server CPU.
  * loadgen idle SOCKET N
  *     opens N connections, each sends NUM_PF_DEVS once (so the first-request timeout does not fire), prints
  *     "ready N" and holds them until stdin closes.
@@ -32,6 +33,7 @@
 #define WARMUP_S 0.4
 
 static const char *sock_path;
+static long refused_backoff_us = 1000;
 static volatile int stop_flag;
 static double t_warm, t_end;
 
@@ -157,12 +159,15 @@ static void *client(void *arg) {
 		double t0 = now();
 		int r = handshake();
 		double t1 = now();
-		if (t0 < t_warm || t1 > t_end) continue;
+		if (t0 < t_warm || t1 > t_end) { if (r == 1 && refused_backoff_us > 0) usleep((useconds_t)refused_backoff_us); continue; }
 		if (r == 0) {
 			s->ok++;
 			if (s->n == s->cap) { s->cap = s->cap ? s->cap * 2 : 4096; s->lat = realloc(s->lat, s->cap * sizeof *s->lat); }
 			s->lat[s->n++] = (t1 - t0) * 1e3;
-		} else if (r == 1) s->refused++;
+		} else if (r == 1) {
+			s->refused++;
+			if (refused_backoff_us > 0) usleep((useconds_t)refused_backoff_us);
+		}
 		else { s->errors++; usleep(1000); }
 	}
 	return NULL;
@@ -231,10 +236,11 @@ static int run(int clients, double secs, int pid) {
 	double wall = w1 - w0;
 	printf("{\"clients\":%d,\"seconds\":%.3f,\"handshakes\":%llu,\"refused\":%llu,\"errors\":%llu,"
 	       "\"handshakesPerSec\":%.1f,\"refusedPerSec\":%.1f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,"
-	       "\"loadgenCpuPct\":%.1f,\"serverCpuPct\":%.1f}\n",
+	       "\"loadgenCpuPct\":%.1f,\"serverCpuPct\":%.1f,\"serverCpuUsPerHandshake\":%.0f}\n",
 	       clients, secs, (unsigned long long)ok, (unsigned long long)refused, (unsigned long long)errors,
 	       (double)ok / secs, (double)refused / secs, p50, p99,
-	       100.0 * (c1 - c0) / wall, pid > 0 ? 100.0 * (d1 - d0) / wall : -1.0);
+	       100.0 * (c1 - c0) / wall, pid > 0 ? 100.0 * (d1 - d0) / wall : -1.0,
+	       pid > 0 && ok ? 1e6 * (d1 - d0) / (double)ok : -1.0);
 	return 0;
 }
 
@@ -292,6 +298,7 @@ int main(int argc, char **argv) {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 5 && strcmp(argv[1], "run") == 0) {
 		sock_path = argv[2];
+		if (argc > 6) refused_backoff_us = atol(argv[6]);
 		return run(atoi(argv[3]), atof(argv[4]), argc > 5 ? atoi(argv[5]) : 0);
 	}
 	if (argc == 4 && strcmp(argv[1], "idle") == 0) { sock_path = argv[2]; return idle(atoi(argv[3])); }
