@@ -18,7 +18,6 @@ export interface PeerCred {
 
 interface LibcFns {
   getsockopt: (fd: number, level: number, opt: number, out: PeerCred, len: number[]) => number;
-  write: (fd: number, buf: Buffer, len: number) => number;
 }
 
 let fns: LibcFns | null | undefined;
@@ -31,8 +30,7 @@ function load(): LibcFns | null {
     const ucred = koffi.struct('qatmgr_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
     const getsockopt = lib.func('int getsockopt(int fd, int level, int optname, _Out_ qatmgr_ucred *optval, _Inout_ uint32_t *optlen)');
     void ucred;
-    const write = lib.func('long write(int fd, const void *buf, size_t count)');
-    fns = { getsockopt: getsockopt as LibcFns['getsockopt'], write: write as LibcFns['write'] };
+    fns = { getsockopt: getsockopt as LibcFns['getsockopt'] };
   } catch {
     fns = null;
   }
@@ -53,19 +51,4 @@ export function getPeerCred(fd: number): PeerCred | undefined {
 export function socketFd(sock: unknown): number {
   const h = (sock as { _handle?: { fd?: number } })._handle;
   return typeof h?.fd === 'number' ? h.fd : -1;
-}
-
-/**
- * write(2) straight on a non-blocking socket fd, bypassing the stream machinery: bytes written (maybe fewer than
- * asked), -1 with `errno()` set, or undefined when libc is not available (the caller then uses the stream).
- */
-export function writeFd(fd: number, buf: Buffer): number | undefined {
-  const f = load();
-  if (!f) return undefined;
-  return f.write(fd, buf, buf.length);
-}
-
-/** errno of the last failed libc call made through koffi on this thread. */
-export function errno(): number {
-  return koffi ? koffi.errno() : 0;
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { Logger } from '../log.js';
 import { HEADER_SIZE, MAX_REQUEST, MSG_NAMES } from '../protocol/constants.js';
 import { handleRequest, type ServeContext, type Session } from '../protocol/handler.js';
-import { getPeerCred, socketFd, writeFd, errno } from '../native/libc.js';
+import { getPeerCred, socketFd } from '../native/libc.js';
 import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
 
 export interface ServerOptions {
@@ -19,12 +19,7 @@ export interface ServerOptions {
   firstRequestTimeoutMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
-  /** Answer with write(2) on the fd when nothing is queued (default true; env QATMGR_STREAM_WRITES=1 turns it off). */
-  rawWrites?: boolean;
 }
-
-const EAGAIN = 11;
-const EINTR = 4;
 
 export interface ConnectionInfo {
   session: Session;
@@ -39,11 +34,7 @@ export class QatServer {
   /** Counters for status lines and metrics. */
   readonly stats = { accepted: 0, rejected: 0, protocolErrors: 0, timeouts: 0, requests: 0 };
 
-  /** Write replies with write(2) on the fd when the stream is empty (false: always through sock.write). */
-  private readonly rawWrites: boolean;
-
   constructor(private readonly opts: ServerOptions, private readonly ctx: ServeContext, private readonly log: Logger) {
-    this.rawWrites = opts.rawWrites ?? process.env.QATMGR_STREAM_WRITES !== '1';
     this.server = net.createServer({ pauseOnConnect: false }, (sock) => this.onConnection(sock));
     this.server.on('error', (e) => this.log.error({ event: 'server_error', err: e }, `socket server error: ${e.message}`));
   }
@@ -135,38 +126,12 @@ export class QatServer {
       sock.destroy();
     }, this.opts.firstRequestTimeoutMs);
 
-    // Replies go out with write(2) on the fd (through koffi) while nothing is queued in the stream: a reply is
-    // small and the socket buffer nearly always has room, and this skips the Writable machinery per request
-    // (bench/README: about 1.4x handshakes/s). A short write or EAGAIN hands the rest to sock.write, and from then
-    // on everything goes through the stream until it has drained, so replies stay in order.
-    const fd = this.rawWrites ? socketFd(sock) : -1;
-    let raw = fd >= 0;
-    const send = (reply: Buffer): void => {
-      if (raw && sock.writableLength === 0) {
-        const n = writeFd(fd, reply);
-        if (n === reply.length) return;
-        if (n === undefined) {
-          raw = false;
-        } else if (n >= 0) {
-          reply = reply.subarray(n);
-        } else {
-          const e = errno();
-          if (e !== EAGAIN && e !== EINTR) {
-            // the peer is gone (EPIPE, ECONNRESET): like a failed stream write, the connection closes
-            if (debug) log.debug({ event: 'socket_error', conn: connId, errno: e }, 'socket write failed');
-            sock.destroy();
-            return;
-          }
-        }
-      }
-      sock.write(reply);
-    };
     let batch: Buffer[] | null = null;
     const flush = (): void => {
       if (batch === null) return;
       const b = batch;
       batch = null;
-      send(b.length === 1 ? b[0] : Buffer.concat(b));
+      sock.write(b.length === 1 ? b[0] : Buffer.concat(b));
     };
 
     sock.on('data', (chunk: Buffer) => {
