@@ -1,0 +1,235 @@
+// Read-only views of the live inventory, plan and allocator for the admin API (status, devices, sections, allocations).
+
+import type { Manager } from '../manager.js';
+import type { Section } from '../sections/allocator.js';
+import type { PlannedDevice } from '../sections/plan.js';
+import type { VfInfo } from '../platform/discover.js';
+import { INSTANCE_ORDER } from '../devices/instances.js';
+import { formatVersion } from '../protocol/constants.js';
+import { parseBdf, formatBdf } from '../platform/pci.js';
+import type { EventRing, AdminEvent } from './events.js';
+import { readProcessFacts, UserNames, type ProcessFacts } from './procinfo.js';
+import path from 'node:path';
+
+export const ADMIN_API_VERSION = 1;
+
+/** Everything the admin ops read; the manager's objects are live, nothing here is a copy of their state. */
+export interface AdminContext {
+  manager: Manager;
+  ring: EventRing;
+  /** Version string of the daemon (upstream-compatible). */
+  version: string;
+  adminSocketPath: string;
+  metricsAddress: string | null;
+  /** Static per-VF facts from the plan (never changes after start-up). */
+  vfIndex: Map<string, VfPlanFacts>;
+}
+
+export interface VfPlanFacts {
+  vf: VfInfo;
+  section: Section | null;
+  device: PlannedDevice | null;
+  services: string[];
+  instances: string[];
+}
+
+export type VfState = 'free' | 'held' | 'out-of-service' | 'unavailable' | 'unplanned';
+
+function servicesOf(d: PlannedDevice): string[] {
+  return INSTANCE_ORDER.filter((k) => d.layout.banks[k].length > 0);
+}
+
+function instancesOf(d: PlannedDevice): string[] {
+  return INSTANCE_ORDER.flatMap((k) => d.instances[k].map((i) => i.name));
+}
+
+/** Index each VF's plan facts once at start-up. */
+export function buildVfIndex(m: Manager): Map<string, VfPlanFacts> {
+  const idx = new Map<string, VfPlanFacts>();
+  for (const vf of m.inventory.vfs) idx.set(vf.bdf, { vf, section: null, device: null, services: [], instances: [] });
+  for (const s of m.allocator.sections) {
+    for (const d of s.plan.devices) {
+      idx.set(d.vf.bdf, { vf: d.vf, section: s, device: d, services: servicesOf(d), instances: instancesOf(d) });
+    }
+  }
+  return idx;
+}
+
+/** Accept `dddd:bb:dd.f` or `bb:dd.f` (domain 0000); returns the canonical form or undefined. */
+export function normaliseBdf(text: string): string | undefined {
+  const t = text.trim().toLowerCase();
+  const a = parseBdf(t) ?? parseBdf(`0000:${t}`);
+  return a ? formatBdf(a) : undefined;
+}
+
+export function vfState(ctx: AdminContext, f: VfPlanFacts): { state: VfState; reason: string | null } {
+  const a = ctx.manager.allocator;
+  if (a.isOutOfService(f.vf.bdf)) return { state: 'out-of-service', reason: a.blockedReason(f.section!) ?? null };
+  if (!f.section) return { state: 'unplanned', reason: 'left over by the policy: in no section' };
+  if (f.section.holder) return { state: 'held', reason: null };
+  if (f.vf.unavailable !== undefined) return { state: 'unavailable', reason: f.vf.unavailable };
+  const blocked = a.blockedReason(f.section);
+  if (blocked) return { state: 'out-of-service', reason: blocked };
+  return { state: 'free', reason: null };
+}
+
+export function statusView(ctx: AdminContext): unknown {
+  const m = ctx.manager;
+  const c = m.allocator.counts();
+  let oos = 0;
+  let unavailable = 0;
+  for (const vf of m.inventory.vfs) {
+    if (m.allocator.isOutOfService(vf.bdf)) oos++;
+    if (vf.unavailable !== undefined) unavailable++;
+  }
+  const ledger = (m as unknown as { ledger?: { describe?: () => unknown } }).ledger;
+  const now = Date.now();
+  return {
+    version: ctx.version,
+    apiVersion: ADMIN_API_VERSION,
+    protocolVersion: formatVersion(m.settings.protocolVersion),
+    pid: process.pid,
+    policy: m.settings.policy,
+    startedAt: new Date(m.startedAt).toISOString(),
+    uptimeSeconds: Math.round((now - m.startedAt) / 1000),
+    socket: m.settings.socketPath,
+    adminSocket: ctx.adminSocketPath,
+    metricsListen: ctx.metricsAddress,
+    vm: m.inventory.vm,
+    sections: { total: c.total, held: c.held, free: c.free, blocked: c.blocked },
+    devices: { pfs: m.inventory.pfs.length, vfs: m.inventory.vfs.length, outOfService: oos, unavailable },
+    connections: { open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected },
+    ledger: ledger?.describe ? ledger.describe() : null,
+    events: { size: ctx.ring.size, capacity: ctx.ring.capacity, lastSeq: ctx.ring.lastSeq },
+  };
+}
+
+function vfRow(ctx: AdminContext, f: VfPlanFacts): Record<string, unknown> {
+  const st = vfState(ctx, f);
+  const h = f.section?.holder ?? null;
+  return {
+    bdf: f.vf.bdf,
+    family: f.vf.family.name,
+    numaNode: f.vf.numaNode,
+    iommuGroup: f.vf.group,
+    vfio: f.vf.vfioPath,
+    services: f.services,
+    state: st.state,
+    reason: st.reason,
+    section: f.section?.name ?? null,
+    holderPid: h ? h.pid : null,
+  };
+}
+
+interface PfRow {
+  bdf: string | null;
+  pkgId: number | null;
+  driver: string | null;
+  family: string | null;
+  numaNode: number | null;
+  vfs: Record<string, unknown>[];
+}
+
+/** PF -> VFs; inside a VM (no PF table) the VFs sit under one row whose PF fields are null. */
+export function devicesView(ctx: AdminContext): unknown {
+  const m = ctx.manager;
+  const pfs: PfRow[] = m.inventory.pfs.map((pf) => ({ bdf: pf.bdf, pkgId: pf.pkgId, driver: pf.driver, family: null, numaNode: null, vfs: [] }));
+  const byPf = new Map(pfs.map((p) => [p.bdf, p]));
+  let orphans: PfRow | undefined;
+  for (const vf of m.inventory.vfs) {
+    const row = vfRow(ctx, ctx.vfIndex.get(vf.bdf)!);
+    let p = vf.pf ? byPf.get(vf.pf.bdf) : undefined;
+    if (!p) {
+      orphans ??= { bdf: null, pkgId: null, driver: null, family: null, numaNode: null, vfs: [] };
+      p = orphans;
+    }
+    p.family ??= vf.family.name;
+    p.numaNode ??= vf.numaNode;
+    p.vfs.push(row);
+  }
+  if (orphans) pfs.push(orphans);
+  return { vm: m.inventory.vm, pfs };
+}
+
+export function sectionsView(ctx: AdminContext): unknown {
+  const a = ctx.manager.allocator;
+  return {
+    policy: ctx.manager.settings.policy,
+    sections: a.sections.map((s) => {
+      const blocked = s.holder ? undefined : a.blockedReason(s);
+      return {
+        index: s.index,
+        name: s.name,
+        state: s.holder ? 'held' : blocked ? 'out-of-service' : 'free',
+        reason: blocked ?? null,
+        holderPid: s.holder?.pid ?? null,
+        processName: s.holder?.processName ?? null,
+        vfs: s.plan.devices.map((d) => {
+          const f = ctx.vfIndex.get(d.vf.bdf)!;
+          return { bdf: d.vf.bdf, numaNode: d.vf.numaNode, iommuGroup: d.vf.group, services: f.services, instances: f.instances, outOfService: a.isOutOfService(d.vf.bdf) };
+        }),
+      };
+    }),
+  };
+}
+
+export interface HolderView {
+  section: string;
+  index: number;
+  bdfs: string[];
+  vfNumaNodes: number[];
+  instances: string[];
+  pid: number;
+  uid: number;
+  gid: number;
+  user: string;
+  processName: string;
+  comm: string | null;
+  cmdline: string | null;
+  unit: string | null;
+  container: string | null;
+  numaNodes: number[] | null;
+  alive: boolean;
+  since: string;
+  heldSeconds: number;
+  requests: number;
+  adopted: boolean;
+  connId: number;
+}
+
+/** One row per held section with what /proc says about its holder (each pid read once per call). */
+export function allocationsView(ctx: AdminContext, opts: { refusals?: number } = {}): { allocations: HolderView[]; refusals: AdminEvent[]; sections: { total: number; held: number } } {
+  const m = ctx.manager;
+  const roots = m.settings.roots;
+  const users = new UserNames([path.join(roots.etc, 'passwd'), '/etc/passwd']);
+  const facts = new Map<number, ProcessFacts>();
+  const now = Date.now();
+  const rows: HolderView[] = [];
+  for (const s of m.allocator.sections) {
+    const h = s.holder;
+    if (!h) continue;
+    let f = facts.get(h.pid);
+    if (!f) {
+      f = readProcessFacts(roots.pids, h.pid, m.inventory.cpus);
+      facts.set(h.pid, f);
+    }
+    const bdfs: string[] = [];
+    const vfNodes = new Set<number>();
+    const instances: string[] = [];
+    for (const d of s.plan.devices) {
+      bdfs.push(d.vf.bdf);
+      vfNodes.add(d.vf.numaNode);
+      const vi = ctx.vfIndex.get(d.vf.bdf);
+      if (vi) for (const n of vi.instances) instances.push(n);
+    }
+    rows.push({
+      section: s.name, index: s.index, bdfs, vfNumaNodes: [...vfNodes], instances,
+      pid: h.pid, uid: h.uid, gid: h.gid, user: users.name(h.uid), processName: h.processName,
+      comm: f.comm, cmdline: f.cmdline, unit: f.unit, container: f.container, numaNodes: f.numaNodes, alive: f.alive,
+      since: new Date(h.since).toISOString(), heldSeconds: Math.max(0, Math.round((now - h.since) / 1000)),
+      requests: h.requests, adopted: h.adopted === true, connId: h.connId,
+    });
+  }
+  const c = m.allocator.counts();
+  return { allocations: rows, refusals: ctx.ring.list({ kinds: ['refusal'], limit: opts.refusals ?? 10 }), sections: { total: c.total, held: c.held } };
+}
