@@ -1,5 +1,7 @@
 // The admin ops: read-only views, metrics text, and the root-only changes (release, drain, undrain, rescan).
 
+import fs from 'node:fs';
+import path from 'node:path';
 import type { PeerCred } from '../native/libc.js';
 import type { Registry } from 'prom-client';
 import { AdminError } from './wire.js';
@@ -50,6 +52,16 @@ function bdfArg(args: Record<string, unknown>, ctx: AdminContext): string {
 
 function who(cred: PeerCred | undefined): string {
   return cred ? `uid ${cred.uid} pid ${cred.pid}` : 'unknown caller';
+}
+
+/** The admin caller's process name, for the event ring. */
+function callerComm(ctx: AdminContext, cred: PeerCred | undefined): string | null {
+  if (!cred) return null;
+  try {
+    return fs.readFileSync(path.join(ctx.manager.settings.roots.pids, String(cred.pid), 'comm'), 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 export const OPS: Record<string, OpSpec> = {
@@ -117,7 +129,7 @@ export const OPS: Record<string, OpSpec> = {
       alloc.setOutOfService(bdf, reason);
       const s = e.ctx.vfIndex.get(bdf)!.section!;
       if (!was) {
-        e.ctx.ring.push({ kind: 'drain', section: s.name, pid: e.cred?.pid ?? null, uid: e.cred?.uid ?? null, processName: null, bdfs: [bdf], reason });
+        e.ctx.ring.push({ kind: 'drain', section: s.name, pid: e.cred?.pid ?? null, uid: e.cred?.uid ?? null, processName: callerComm(e.ctx, e.cred), bdfs: [bdf], reason });
         e.log.warn({ event: 'drain', bdf, section: s.name, reason, by: who(e.cred) }, `VF ${bdf} out of service: ${reason}`);
       }
       return { bdf, section: s.name, outOfService: true, changed: !was, reason, holderPid: s.holder?.pid ?? null };
@@ -133,7 +145,7 @@ export const OPS: Record<string, OpSpec> = {
       alloc.setOutOfService(bdf, undefined);
       const s = e.ctx.vfIndex.get(bdf)!.section!;
       if (was) {
-        e.ctx.ring.push({ kind: 'undrain', section: s.name, pid: e.cred?.pid ?? null, uid: e.cred?.uid ?? null, processName: null, bdfs: [bdf], reason: null });
+        e.ctx.ring.push({ kind: 'undrain', section: s.name, pid: e.cred?.pid ?? null, uid: e.cred?.uid ?? null, processName: callerComm(e.ctx, e.cred), bdfs: [bdf], reason: null });
         e.log.warn({ event: 'undrain', bdf, section: s.name, by: who(e.cred) }, `VF ${bdf} back in service`);
       }
       return { bdf, section: s.name, outOfService: false, changed: was, holderPid: s.holder?.pid ?? null };

@@ -10,8 +10,8 @@ import { parseBdf, formatBdf } from '../platform/pci.js';
 import type { EventRing, AdminEvent } from './events.js';
 import { readProcessFacts, UserNames, type ProcessFacts } from './procinfo.js';
 import path from 'node:path';
+import { ADMIN_API_VERSION } from './wire.js';
 
-export const ADMIN_API_VERSION = 1;
 
 /** Everything the admin ops read; the manager's objects are live, nothing here is a copy of their state. */
 export interface AdminContext {
@@ -73,7 +73,26 @@ export function vfState(ctx: AdminContext, f: VfPlanFacts): { state: VfState; re
   return { state: 'free', reason: null };
 }
 
-export function statusView(ctx: AdminContext): unknown {
+export interface StatusView {
+  version: string;
+  apiVersion: number;
+  protocolVersion: string;
+  pid: number;
+  policy: number;
+  startedAt: string;
+  uptimeSeconds: number;
+  socket: string;
+  adminSocket: string;
+  metricsListen: string | null;
+  vm: boolean;
+  sections: { total: number; held: number; free: number; blocked: number };
+  devices: { pfs: number; vfs: number; outOfService: number; unavailable: number };
+  connections: { open: number; accepted: number; rejected: number };
+  ledger: unknown;
+  events: { size: number; capacity: number; lastSeq: number };
+}
+
+export function statusView(ctx: AdminContext): StatusView {
   const m = ctx.manager;
   const c = m.allocator.counts();
   let oos = 0;
@@ -104,7 +123,20 @@ export function statusView(ctx: AdminContext): unknown {
   };
 }
 
-function vfRow(ctx: AdminContext, f: VfPlanFacts): Record<string, unknown> {
+export interface VfRow {
+  bdf: string;
+  family: string;
+  numaNode: number;
+  iommuGroup: string;
+  vfio: string;
+  services: string[];
+  state: VfState;
+  reason: string | null;
+  section: string | null;
+  holderPid: number | null;
+}
+
+function vfRow(ctx: AdminContext, f: VfPlanFacts): VfRow {
   const st = vfState(ctx, f);
   const h = f.section?.holder ?? null;
   return {
@@ -121,17 +153,22 @@ function vfRow(ctx: AdminContext, f: VfPlanFacts): Record<string, unknown> {
   };
 }
 
-interface PfRow {
+export interface PfRow {
   bdf: string | null;
   pkgId: number | null;
   driver: string | null;
   family: string | null;
   numaNode: number | null;
-  vfs: Record<string, unknown>[];
+  vfs: VfRow[];
 }
 
 /** PF -> VFs; inside a VM (no PF table) the VFs sit under one row whose PF fields are null. */
-export function devicesView(ctx: AdminContext): unknown {
+export interface DevicesView {
+  vm: boolean;
+  pfs: PfRow[];
+}
+
+export function devicesView(ctx: AdminContext): DevicesView {
   const m = ctx.manager;
   const pfs: PfRow[] = m.inventory.pfs.map((pf) => ({ bdf: pf.bdf, pkgId: pf.pkgId, driver: pf.driver, family: null, numaNode: null, vfs: [] }));
   const byPf = new Map(pfs.map((p) => [p.bdf, p]));
@@ -151,11 +188,26 @@ export function devicesView(ctx: AdminContext): unknown {
   return { vm: m.inventory.vm, pfs };
 }
 
-export function sectionsView(ctx: AdminContext): unknown {
+export interface SectionRow {
+  index: number;
+  name: string;
+  state: 'held' | 'free' | 'out-of-service';
+  reason: string | null;
+  holderPid: number | null;
+  processName: string | null;
+  vfs: Array<{ bdf: string; numaNode: number; iommuGroup: string; services: string[]; instances: string[]; outOfService: boolean }>;
+}
+
+export interface SectionsView {
+  policy: number;
+  sections: SectionRow[];
+}
+
+export function sectionsView(ctx: AdminContext): SectionsView {
   const a = ctx.manager.allocator;
   return {
     policy: ctx.manager.settings.policy,
-    sections: a.sections.map((s) => {
+    sections: a.sections.map((s): SectionRow => {
       const blocked = s.holder ? undefined : a.blockedReason(s);
       return {
         index: s.index,
@@ -198,7 +250,13 @@ export interface HolderView {
 }
 
 /** One row per held section with what /proc says about its holder (each pid read once per call). */
-export function allocationsView(ctx: AdminContext, opts: { refusals?: number } = {}): { allocations: HolderView[]; refusals: AdminEvent[]; sections: { total: number; held: number } } {
+export interface AllocationsView {
+  allocations: HolderView[];
+  refusals: AdminEvent[];
+  sections: { total: number; held: number };
+}
+
+export function allocationsView(ctx: AdminContext, opts: { refusals?: number } = {}): AllocationsView {
   const m = ctx.manager;
   const roots = m.settings.roots;
   const users = new UserNames([path.join(roots.etc, 'passwd'), '/etc/passwd']);

@@ -1,6 +1,7 @@
 // The admin API's wire format: one JSON object per line, {"v":1,"id",..,"op",..,"args"} in, {"v":1,"id",..,"ok",..} out.
 
-import { ADMIN_API_VERSION } from './views.js';
+/** Version of the admin API's request/response shapes (the "v" field). */
+export const ADMIN_API_VERSION = 1;
 
 /** Longest request line accepted (bytes, newline excluded). */
 export const MAX_ADMIN_LINE = 64 * 1024;

@@ -3,5 +3,16 @@
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
+import { statusCommand } from './status.js';
+import { devicesCommand } from './devices.js';
+import { allocationsCommand } from './allocations.js';
+import { sectionsCommand } from './sections.js';
+import { eventsCommand } from './events.js';
+import { watchCommand } from './watch.js';
+import { metricsCommand } from './metrics.js';
+import { releaseCommand, drainCmd, undrainCmd } from './release.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand];
+export const COMMANDS: Command[] = [
+  statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
+  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand,
+];
