@@ -5,7 +5,7 @@ import { QatmgrError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { ADMIN_API_VERSION, type AdminResponse } from './wire.js';
 
 export class AdminClient {
-  private buf = '';
+  private parts: string[] = [];
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private closedError: Error | null = null;
@@ -36,24 +36,35 @@ export class AdminClient {
   }
 
   private onData(chunk: string): void {
-    this.buf += chunk;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      let msg: AdminResponse;
-      try {
-        msg = JSON.parse(line) as AdminResponse;
-      } catch {
-        continue;
-      }
-      const id = typeof msg.id === 'number' ? msg.id : -1;
-      const w = this.waiting.get(id) ?? (id === -1 && this.waiting.size ? this.waiting.values().next().value : undefined);
-      if (!w) continue;
-      this.waiting.delete(id === -1 ? [...this.waiting.keys()][0] : id);
-      if (msg.ok) w.resolve(msg.result);
-      else w.reject(new QatmgrError(msg.error.code as ErrorCode, msg.error.message));
+    // look for the end of line in the new chunk only: large answers arrive in many chunks
+    let nl = chunk.indexOf('\n');
+    if (nl < 0) { this.parts.push(chunk); return; }
+    let rest = chunk;
+    while (nl >= 0) {
+      this.parts.push(rest.slice(0, nl));
+      const line = this.parts.join('');
+      this.parts = [];
+      this.onLine(line);
+      rest = rest.slice(nl + 1);
+      nl = rest.indexOf('\n');
     }
+    if (rest) this.parts.push(rest);
+  }
+
+  private onLine(line: string): void {
+    let msg: AdminResponse;
+    try {
+      msg = JSON.parse(line) as AdminResponse;
+    } catch {
+      return;
+    }
+    // answers come in request order; an error without a usable id belongs to the oldest request
+    const id = typeof msg.id === 'number' && this.waiting.has(msg.id) ? msg.id : this.waiting.keys().next().value;
+    if (id === undefined) return;
+    const w = this.waiting.get(id)!;
+    this.waiting.delete(id);
+    if (msg.ok) w.resolve(msg.result);
+    else w.reject(new QatmgrError(msg.error.code as ErrorCode, msg.error.message));
   }
 
   /** Send one op; resolves with its result, rejects with a QatmgrError carrying the daemon's error code. */

@@ -5,7 +5,7 @@ import { socketGid } from '../manager.js';
 import type { Logger } from '../log.js';
 import { prepareSocketPath } from '../server/listen.js';
 import { EventRing, recordAllocatorEvents } from './events.js';
-import { buildVfIndex, type AdminContext } from './views.js';
+import { buildVfIndex, buildSectionFacts, type AdminContext } from './views.js';
 import { buildMetrics, type AdminCounters } from './metrics.js';
 import { AdminServer } from './server.js';
 import { MetricsHttpServer, formatListenAddress } from './http.js';
@@ -25,8 +25,10 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
   const settings = manager.settings;
   const ring = new EventRing();
   const stopRecording = recordAllocatorEvents(manager.allocator, ring);
+  const vfIndex = buildVfIndex(manager);
   const ctx: AdminContext = {
-    manager, ring, version: opts.version, adminSocketPath: settings.adminSocketPath ?? '', metricsAddress: null, vfIndex: buildVfIndex(manager),
+    manager, ring, version: opts.version, adminSocketPath: settings.adminSocketPath ?? '', metricsAddress: null, vfIndex,
+    sectionFacts: buildSectionFacts(manager, vfIndex),
   };
   const counters: AdminCounters = { requests: new Map(), errors: new Map() };
   const registry = buildMetrics(ctx, counters);

@@ -83,21 +83,33 @@ export class AdminServer {
     this.socks.add(sock);
     const cred = getPeerCred(socketFd(sock));
     sock.setEncoding('utf8');
-    let buf = '';
+    // the pending partial line, kept as chunks (requests are small, but a 64 KiB one may come in pieces)
+    let parts: string[] = [];
+    let pendingBytes = 0;
     let chain: Promise<void> = Promise.resolve();
     let dead = false;
     sock.on('data', (chunk: string) => {
       if (dead) return;
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (Buffer.byteLength(line) > MAX_ADMIN_LINE) { this.tooLarge(sock); dead = true; return; }
-        if (line.trim() === '') continue;
-        chain = chain.then(() => this.answer(sock, line, cred));
+      let rest = chunk;
+      let nl = rest.indexOf('\n');
+      while (nl >= 0) {
+        const piece = rest.slice(0, nl);
+        pendingBytes += Buffer.byteLength(piece);
+        parts.push(piece);
+        const line = parts.join('');
+        const tooLong = pendingBytes > MAX_ADMIN_LINE;
+        parts = [];
+        pendingBytes = 0;
+        rest = rest.slice(nl + 1);
+        nl = rest.indexOf('\n');
+        if (tooLong) { this.tooLarge(sock); dead = true; return; }
+        if (line.trim() !== '') chain = chain.then(() => this.answer(sock, line, cred));
       }
-      if (Buffer.byteLength(buf) > MAX_ADMIN_LINE) { this.tooLarge(sock); dead = true; }
+      if (rest) {
+        parts.push(rest);
+        pendingBytes += Buffer.byteLength(rest);
+        if (pendingBytes > MAX_ADMIN_LINE) { this.tooLarge(sock); dead = true; }
+      }
     });
     sock.on('error', () => { /* the peer went away; nothing to clean but the set */ });
     sock.on('close', () => this.socks.delete(sock));

@@ -23,6 +23,23 @@ export interface AdminContext {
   metricsAddress: string | null;
   /** Static per-VF facts from the plan (never changes after start-up). */
   vfIndex: Map<string, VfPlanFacts>;
+  /** Static per-section facts (index = section index), so a 4096-section query only reads the live holders. */
+  sectionFacts: SectionFacts[];
+}
+
+export interface SectionFacts {
+  bdfs: string[];
+  vfNumaNodes: number[];
+  instances: string[];
+}
+
+/** Compute each section's VF list, nodes and instance names once at start-up. */
+export function buildSectionFacts(m: Manager, vfIndex: Map<string, VfPlanFacts>): SectionFacts[] {
+  return m.allocator.sections.map((s) => ({
+    bdfs: s.plan.devices.map((d) => d.vf.bdf),
+    vfNumaNodes: [...new Set(s.plan.devices.map((d) => d.vf.numaNode))],
+    instances: s.plan.devices.flatMap((d) => vfIndex.get(d.vf.bdf)?.instances ?? []),
+  }));
 }
 
 export interface VfPlanFacts {
@@ -249,6 +266,14 @@ export interface HolderView {
   connId: number;
 }
 
+/** ISO text of each grant's time, made once per holder (a 4096-row answer would otherwise format 4096 dates). */
+const sinceIso = new WeakMap<object, string>();
+function isoOf(h: { since: number }): string {
+  let t = sinceIso.get(h);
+  if (t === undefined) { t = new Date(h.since).toISOString(); sinceIso.set(h, t); }
+  return t;
+}
+
 /** One row per held section with what /proc says about its holder (each pid read once per call). */
 export interface AllocationsView {
   allocations: HolderView[];
@@ -271,20 +296,12 @@ export function allocationsView(ctx: AdminContext, opts: { refusals?: number } =
       f = readProcessFacts(roots.pids, h.pid, m.inventory.cpus);
       facts.set(h.pid, f);
     }
-    const bdfs: string[] = [];
-    const vfNodes = new Set<number>();
-    const instances: string[] = [];
-    for (const d of s.plan.devices) {
-      bdfs.push(d.vf.bdf);
-      vfNodes.add(d.vf.numaNode);
-      const vi = ctx.vfIndex.get(d.vf.bdf);
-      if (vi) for (const n of vi.instances) instances.push(n);
-    }
+    const sf = ctx.sectionFacts[s.index];
     rows.push({
-      section: s.name, index: s.index, bdfs, vfNumaNodes: [...vfNodes], instances,
+      section: s.name, index: s.index, bdfs: sf.bdfs, vfNumaNodes: sf.vfNumaNodes, instances: sf.instances,
       pid: h.pid, uid: h.uid, gid: h.gid, user: users.name(h.uid), processName: h.processName,
       comm: f.comm, cmdline: f.cmdline, unit: f.unit, container: f.container, numaNodes: f.numaNodes, alive: f.alive,
-      since: new Date(h.since).toISOString(), heldSeconds: Math.max(0, Math.round((now - h.since) / 1000)),
+      since: isoOf(h), heldSeconds: Math.max(0, Math.round((now - h.since) / 1000)),
       requests: h.requests, adopted: h.adopted === true, connId: h.connId,
     });
   }
