@@ -10,6 +10,8 @@ import type { AdminContext } from './views.js';
 export interface AdminCounters {
   requests: Map<string, number>;
   errors: Map<string, number>;
+  /** Seconds spent answering (building the view and encoding the JSON), by op. */
+  seconds: Map<string, number>;
 }
 
 function typeName(i: number): string {
@@ -84,6 +86,10 @@ export function buildMetrics(ctx: AdminContext, admin: AdminCounters): Registry 
   new Counter({
     name: 'qatmgr_admin_requests_total', help: 'Admin API requests, by op', labelNames: ['op'], registers,
     collect() { this.reset(); for (const [op, n] of admin.requests) this.inc({ op }, n); },
+  });
+  new Counter({
+    name: 'qatmgr_admin_request_seconds_total', help: 'Time spent answering admin requests (view and JSON encoding), by op', labelNames: ['op'], registers,
+    collect() { this.reset(); for (const [op, n] of admin.seconds) this.inc({ op }, n); },
   });
   new Counter({
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,

@@ -132,8 +132,10 @@ export class AdminServer {
       if (!spec) throw new AdminError('QATMGR_E_ADMIN_UNKNOWN_OP', `unknown op "${req.op.slice(0, 64)}"; known: ${Object.keys(OPS).join(', ')}`);
       this.count(this.counters.requests, req.op);
       authorize(req.op, spec.mutating, cred);
+      const t0 = performance.now();
       const result = await spec.run(req.args, { ctx: this.ctx, metrics: this.metrics, log: this.log, cred });
       out = okLine(id, result);
+      this.counters.seconds.set(req.op, (this.counters.seconds.get(req.op) ?? 0) + (performance.now() - t0) / 1000);
     } catch (e) {
       if (e instanceof AdminError) {
         id = (e as AdminError & { id?: AdminId }).id ?? id;
