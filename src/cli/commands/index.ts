@@ -3,6 +3,8 @@
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
+import { doctorCommand } from './doctor.js';
+import { migrateCommand } from './migrate.js';
 import { statusCommand } from './status.js';
 import { devicesCommand } from './devices.js';
 import { allocationsCommand } from './allocations.js';
@@ -14,5 +16,5 @@ import { releaseCommand, drainCmd, undrainCmd } from './release.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
-  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand,
+  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand, doctorCommand, migrateCommand,
 ];
