@@ -2,6 +2,7 @@
 
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
+import { probeCommand } from './probe.js';
 import { selftestCommand } from './selftest.js';
 
-export const COMMANDS: Command[] = [simulateCommand, selftestCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, selftestCommand];
