@@ -66,13 +66,11 @@ export class QatClient {
   static async start(opts: StartOptions = {}): Promise<QatClient> {
     const env = opts.env ?? process.env;
     const paths = resolveLibPaths(opts.lib, env);
-    // setenv in the main thread: the C library's getenv sees it (a worker's process.env is a private copy).
-    if (opts.socket) process.env.QATMGR_SOCKET = opts.socket;
     const stop = new SharedArrayBuffer(4);
     const worker = new Worker(workerUrl(), { workerData: { stop } });
     const client = new QatClient(worker, stop, paths);
     try {
-      const r = (await client.call({ op: 'start', name: opts.name ?? 'SSL', paths })) as { dc: InstanceDesc[]; cy: InstanceDesc[] };
+      const r = (await client.call({ op: 'start', name: opts.name ?? 'SSL', paths, socket: opts.socket })) as { dc: InstanceDesc[]; cy: InstanceDesc[] };
       client.dc = r.dc;
       client.cy = r.cy;
       return client;

@@ -202,7 +202,10 @@ export class Engine {
     this.freeTags.push(t);
   }
 
-  start(name: string, paths: LibqatPaths): { dc: InstanceDesc[]; cy: InstanceDesc[] } {
+  start(name: string, paths: LibqatPaths, socket?: string): { dc: InstanceDesc[]; cy: InstanceDesc[] } {
+    // The C library reads QATMGR_SOCKET with getenv: set it in the process environment (a worker's
+    // process.env is a private copy).
+    if (socket) koffi.load('libc.so.6').func('int setenv(const char *name, const char *value, int overwrite)')('QATMGR_SOCKET', socket, 1);
     this.lib = loadLibqat(paths);
     const lib = this.lib;
     // Completion callbacks run on this thread, inside icp_sal_*PollInstance.

@@ -35,7 +35,7 @@ export interface LoadStats {
 }
 
 export type EngineRequest =
-  | { op: 'start'; name: string; paths: LibqatPaths }
+  | { op: 'start'; name: string; paths: LibqatPaths; socket?: string }
   | { op: 'dcOpen'; instance: number; level: number; checksum: number }
   | { op: 'dcCompress'; session: number; data: Uint8Array }
   | { op: 'dcDecompress'; session: number; data: Uint8Array; maxOutput: number }

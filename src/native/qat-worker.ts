@@ -11,7 +11,7 @@ const engine = new Engine(new Int32Array(workerData.stop as SharedArrayBuffer));
 function handle(id: number, req: EngineRequest): unknown {
   const progress = (ops: number, elapsedMs: number) => port.postMessage({ type: 'progress', id, ops, elapsedMs } satisfies EngineMessage);
   switch (req.op) {
-    case 'start': return engine.start(req.name, req.paths);
+    case 'start': return engine.start(req.name, req.paths, req.socket);
     case 'dcOpen': return engine.dcOpen(req.instance, req.level, req.checksum);
     case 'dcCompress': return engine.dcCompress(req.session, req.data);
     case 'dcDecompress': return engine.dcDecompress(req.session, req.data, req.maxOutput);
