@@ -39,6 +39,7 @@ export function dcReqStatusName(status: number): string {
 export const Dc = {
   FLUSH_FINAL: 1,
   DEFLATE: 3,
+  HT_STATIC: 0,
   HT_FULL_DYNAMIC: 2,
   DIR_COMBINED: 2,
   STATELESS: 1,

@@ -46,6 +46,7 @@ export interface Libqat {
   cpaDcSetAddressTranslation: Fn<[Ptr, Ptr]>;
   cpaDcStartInstance: Fn<[Ptr, number, Ptr | null]>;
   cpaDcStopInstance: Fn<[Ptr]>;
+  cpaDcGetNumIntermediateBuffers: Fn<[Ptr, number[]]>;
   cpaDcBufferListGetMetaSize: Fn<[Ptr, number, number[]]>;
   cpaDcGetSessionSize: Fn<[Ptr, Record<string, unknown>, number[], number[]]>;
   cpaDcInitSession: Fn<[Ptr, Ptr, Record<string, unknown>, Ptr | null, Ptr | null]>;
@@ -105,6 +106,7 @@ export function loadLibqat(paths: LibqatPaths): Libqat {
     cpaDcSetAddressTranslation: f(qat, 'int cpaDcSetAddressTranslation(void *inst, void *virt2phys)'),
     cpaDcStartInstance: f(qat, 'int cpaDcStartInstance(void *inst, uint16_t numBuffers, void *intermediateBuffers)'),
     cpaDcStopInstance: f(qat, 'int cpaDcStopInstance(void *inst)'),
+    cpaDcGetNumIntermediateBuffers: f(qat, 'int cpaDcGetNumIntermediateBuffers(void *inst, _Out_ uint16_t *n)'),
     cpaDcBufferListGetMetaSize: f(qat, 'int cpaDcBufferListGetMetaSize(void *inst, uint32_t numBuffers, _Out_ uint32_t *size)'),
     cpaDcGetSessionSize: f(qat, `int cpaDcGetSessionSize(void *inst, ${setupDc} *setup, _Out_ uint32_t *sessionSize, _Out_ uint32_t *contextSize)`),
     cpaDcInitSession: f(qat, `int cpaDcInitSession(void *inst, void *session, ${setupDc} *setup, void *context, void *callback)`),

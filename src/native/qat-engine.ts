@@ -45,6 +45,8 @@ interface Instance {
   desc: InstanceDesc;
   started: boolean;
   metaSize: number;
+  /** Devices that need intermediate buffers for dynamic Huffman (pre-gen4): we use static trees there. */
+  staticHuffman: boolean;
 }
 
 interface Session {
@@ -280,7 +282,7 @@ export class Engine {
         polled: Boolean(info.isPolled),
         offloaded: Boolean(info.isOffloaded),
       };
-      return { kind, handle, desc, started: false, metaSize: meta[0] };
+      return { kind, handle, desc, started: false, metaSize: meta[0], staticHuffman: false };
     });
   }
 
@@ -292,6 +294,12 @@ export class Engine {
       const lib = this.lib;
       const t = kind === 'dc' ? lib.cpaDcSetAddressTranslation(inst.handle, lib.virtToPhys) : lib.cpaCySetAddressTranslation(inst.handle, lib.virtToPhys);
       if (t !== CpaStatus.SUCCESS) throw cpaError(`cpa${kind === 'dc' ? 'Dc' : 'Cy'}SetAddressTranslation`, t);
+      if (kind === 'dc') {
+        const nb = [0];
+        const q = lib.cpaDcGetNumIntermediateBuffers(inst.handle, nb);
+        if (q !== CpaStatus.SUCCESS) throw cpaError('cpaDcGetNumIntermediateBuffers', q);
+        inst.staticHuffman = nb[0] > 0;
+      }
       const s = kind === 'dc' ? lib.cpaDcStartInstance(inst.handle, 0, null) : lib.cpaCyStartInstance(inst.handle);
       if (s !== CpaStatus.SUCCESS) throw cpaError(`cpa${kind === 'dc' ? 'Dc' : 'Cy'}StartInstance`, s);
       inst.started = true;
@@ -309,7 +317,7 @@ export class Engine {
     const inst = this.instance('dc', index);
     const lib = this.lib;
     const setup = {
-      compLevel: level, compType: Dc.DEFLATE, huffType: Dc.HT_FULL_DYNAMIC, autoSelectBestHuffmanTree: 0,
+      compLevel: level, compType: Dc.DEFLATE, huffType: inst.staticHuffman ? Dc.HT_STATIC : Dc.HT_FULL_DYNAMIC, autoSelectBestHuffmanTree: 0,
       sessDirection: Dc.DIR_COMBINED, sessState: Dc.STATELESS, windowSize: 3, minMatch: 0, lz4BlockMaxSize: 0,
       lz4BlockChecksum: 0, lz4BlockIndependence: 0, checksum, accumulateXXHash: 0,
     };

@@ -76,7 +76,7 @@ export const selftestCommand: Command = {
           },
         },
       );
-      if (showProgress) io.err.write('\n');
+      if (showProgress) io.err.write('\r\x1b[K'); // clear the bar line
       io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
       return report.interrupted ? 130 : report.passed ? 0 : 1;
     } finally {
