@@ -62,7 +62,7 @@ export const selftestCommand: Command = {
     let showProgress = false;
     try {
       const report = await runSelftest(
-        { name: values.name ?? 'SSL', lib: values.lib ?? io.env.QATCTL_LIB, socket: values.socket, durationMs, sizes },
+        { name: values.name ?? 'SSL', lib: values.lib, socket: values.socket, durationMs, sizes },
         {
           onStart(dc, cy) {
             showProgress = io.isTTY && !values.json && (dc.length + cy.length) * durationMs > 1000;
