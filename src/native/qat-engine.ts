@@ -672,6 +672,8 @@ export class Engine {
     this.started = false;
     const st = this.lib.icp_sal_userStop();
     this.lib.qaeMemDestroy();
+    koffi.unregister(this.dcCallback);
+    koffi.unregister(this.cyCallback);
     if (st !== CpaStatus.SUCCESS) throw cpaError('icp_sal_userStop', st);
   }
 }
