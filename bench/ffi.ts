@@ -16,7 +16,10 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root from dist/bench/ or bench/. */
 const ROOT = fs.existsSync(path.join(HERE, '..', 'package.json')) ? path.join(HERE, '..') : path.join(HERE, '..', '..');
 const SIM_SRC = path.join(ROOT, 'native', 'libqat-sim');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+/** Alternating rounds per point; the table shows medians (the machine is shared, so single runs are noisy). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function buildSim(): string {
   const out = path.join(SIM_SRC, 'build');
@@ -91,15 +94,21 @@ export async function run(): Promise<void> {
       for (const [size, target] of [[4096, 0.8], [65536, 0.95]] as const) {
         const payloadFile = path.join(os.tmpdir(), `bench-ffi-payload-${size}`);
         fs.writeFileSync(payloadFile, makePayload(size));
-        const c = cRoundTrips(lib, daemon.socket, size, payloadFile);
-        const b = await bridgeRoundTrips(client, size);
-        const p = await perCallRoundTrips(client, size);
+        const cs: number[] = [];
+        const bs: number[] = [];
+        const ps: number[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          cs.push(cRoundTrips(lib, daemon.socket, size, payloadFile));
+          bs.push(await bridgeRoundTrips(client, size));
+          ps.push(await perCallRoundTrips(client, size));
+        }
+        const [c, b, p] = [median(cs), median(bs), median(ps)];
         rows.push([`${size / 1024} KiB`, Math.round(c), Math.round(b), Number((b / c).toFixed(2)), `>= ${target}`, Math.round(p), Number((p / c).toFixed(2))]);
       }
     } finally {
       await client.stop();
     }
-    process.stdout.write(`\nFFI overhead: compress+decompress round trips/s on libqat-sim, one in flight, ${SECONDS} s each, one run\n`);
+    process.stdout.write(`\nFFI overhead: compress+decompress round trips/s on libqat-sim, one in flight, median of ${ROUNDS} alternating ${SECONDS} s rounds (load average ${os.loadavg()[0].toFixed(1)})\n`);
     process.stdout.write(renderTable(['payload', 'C driver', 'bridge (engine loop)', 'ratio', 'target', 'bridge (per-call API)', 'ratio'], rows));
 
     const h = monitorEventLoopDelay({ resolution: 1 });
