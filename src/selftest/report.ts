@@ -32,6 +32,7 @@ export function renderReport(r: SelftestReport): string {
 
 /** One carriage-returned line: [#####.....]  45% dc2 */
 export function progressLine(fraction: number, current: string, width = 30): string {
-  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
-  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}% ${current.padEnd(12)}`;
+  const f = Math.max(0, Math.min(1, fraction));
+  const filled = Math.round(f * width);
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(f * 100)).padStart(3)}% ${current.padEnd(12)}`;
 }

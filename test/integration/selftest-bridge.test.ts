@@ -21,7 +21,9 @@ const bdf16 = (id: string): number => {
 async function sectionNextClientGets(socket: string): Promise<string> {
   const c = await ProtocolClient.connect(socket);
   try {
-    return await c.sectionGet('probe');
+    const section = await c.sectionGet('probe');
+    await c.sectionPut(section); // released before we return: no race with the daemon noticing EOF
+    return section;
   } finally {
     await c.close();
   }
@@ -64,6 +66,7 @@ describe.skipIf(missing !== undefined)('libqat bridge against libqat-sim and the
     // What the daemon hands SSL_INT_0, read over the wire; then give it back so the bridge gets the same one.
     const raw = await ProtocolClient.connect(daemon.socket);
     const granted = await raw.handshake('SSL');
+    await raw.sectionPut(granted.section);
     await raw.close();
     expect(granted.section).toBe('SSL_INT_0');
     const want = (type: 'dc' | 'cy') =>
