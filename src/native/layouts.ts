@@ -165,7 +165,7 @@ export const Off = {
     buffers: koffi.offsetof(CpaBufferList, 'pBuffers'),
     meta: koffi.offsetof(CpaBufferList, 'pPrivateMetaData'),
   },
-  dcOp: { flush: koffi.offsetof(CpaDcOpData, 'flushFlag') },
+  dcOp: { flush: koffi.offsetof(CpaDcOpData, 'flushFlag'), verify: koffi.offsetof(CpaDcOpData, 'compressAndVerify') },
   dcRes: {
     status: koffi.offsetof(CpaDcRqResults, 'status'),
     produced: koffi.offsetof(CpaDcRqResults, 'produced'),

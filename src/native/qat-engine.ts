@@ -47,6 +47,8 @@ interface Instance {
   metaSize: number;
   /** Devices that need intermediate buffers for dynamic Huffman (pre-gen4): we use static trees there. */
   staticHuffman: boolean;
+  /** The instance verifies its compressed output (compress-and-verify); strict instances refuse requests without it. */
+  compressAndVerify: boolean;
 }
 
 interface Session {
@@ -282,7 +284,7 @@ export class Engine {
         polled: Boolean(info.isPolled),
         offloaded: Boolean(info.isOffloaded),
       };
-      return { kind, handle, desc, started: false, metaSize: meta[0], staticHuffman: false };
+      return { kind, handle, desc, started: false, metaSize: meta[0], staticHuffman: false, compressAndVerify: false };
     });
   }
 
@@ -299,6 +301,13 @@ export class Engine {
         const q = lib.cpaDcGetNumIntermediateBuffers(inst.handle, nb);
         if (q !== CpaStatus.SUCCESS) throw cpaError('cpaDcGetNumIntermediateBuffers', q);
         inst.staticHuffman = nb[0] > 0;
+        const caps: Record<string, unknown> = {};
+        const c = lib.cpaDcQueryCapabilities(inst.handle, caps);
+        if (c !== CpaStatus.SUCCESS) throw cpaError('cpaDcQueryCapabilities', c);
+        if (!caps.statelessDeflateCompression || !caps.statelessDeflateDecompression) {
+          throw new QatmgrError(ErrorCodes.QATMGR_E_CPA, `dc instance ${index} (${inst.desc.name}) cannot do stateless deflate`, { instance: index });
+        }
+        inst.compressAndVerify = Boolean(caps.compressAndVerify);
       }
       const s = kind === 'dc' ? lib.cpaDcStartInstance(inst.handle, 0, null) : lib.cpaCyStartInstance(inst.handle);
       if (s !== CpaStatus.SUCCESS) throw cpaError(`cpa${kind === 'dc' ? 'Dc' : 'Cy'}StartInstance`, s);
@@ -344,6 +353,7 @@ export class Engine {
     const v = slot.mem.view;
     v.setInt32(slot.res + Off.dcRes.status, 0, true);
     v.setUint32(slot.res + Off.dcRes.checksum, 0, true);
+    v.setInt32(slot.op + Off.dcOp.verify, compress && s.inst.compressAndVerify ? 1 : 0, true);
     this.done[slot.tag] = 0;
     const fn = compress ? lib.cpaDcCompressData2 : lib.cpaDcDecompressData2;
     const tag = BigInt(slot.tag);
@@ -627,6 +637,7 @@ export class Engine {
         const slot = new DcSlot(this, s.inst.metaSize, [size, deflateBound(size), 0]);
         slots.push(slot);
         slot.bytes(0).set(payload);
+        slot.mem.view.setInt32(slot.op + Off.dcOp.verify, s.inst.compressAndVerify ? 1 : 0, true);
         this.done[slot.tag] = 0;
         const st = lib.cpaDcCompressData2(s.inst.handle, s.mem.ptr, slot.list(0), slot.list(1), slot.mem.at(slot.op), slot.mem.at(slot.res), BigInt(slot.tag));
         if (st === CpaStatus.RETRY) { sawRetry = true; slots.pop()!.free(this); break; }
