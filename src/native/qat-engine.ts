@@ -13,6 +13,14 @@ const MAX_TAGS = 8192;
 const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 /** Room for a raw deflate of n bytes even when the data does not compress (stored blocks + headers). */
 export const deflateBound = (n: number): number => n + (n >> 3) + 1024;
+/** libusdm hands out at most 4 MiB per block, so one request's buffer cannot be larger. */
+const USDM_MAX_BLOCK = 4 * 1024 * 1024;
+
+function checkRequestSize(what: string, n: number): void {
+  if (n > USDM_MAX_BLOCK) {
+    throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `${what} needs a ${n}-byte buffer; libusdm allocates at most ${USDM_MAX_BLOCK} bytes per block: split the data`, { bytes: n });
+  }
+}
 
 function cpaError(call: string, status: number, extra = ''): QatmgrError {
   return new QatmgrError(ErrorCodes.QATMGR_E_CPA, `${call} returned ${statusName(status)} (${status})${extra}`, { call, status });
@@ -60,41 +68,41 @@ interface Session {
   key?: Uint8Array;
 }
 
-/** Three single-buffer lists (A, B, C) with their flat buffers, metadata, op data and results, in one block. */
+/**
+ * Three single-buffer lists (A, B, C) with their flat buffers, metadata, op data and results in one
+ * block, and each data buffer in a block of its own (libusdm caps a block at 4 MiB).
+ */
 class DcSlot {
   readonly mem: Block;
   readonly tag: number;
-  private readonly lists: number[];
-  private readonly flats: number[];
-  private readonly data: number[];
+  private readonly lists = [0, 32, 64];
+  private readonly flats = [96, 112, 128];
+  private readonly data: (Block | null)[] = [];
   readonly caps: number[];
-  readonly op: number;
-  readonly res: number;
+  readonly op = 192;
+  readonly res = 256;
 
   constructor(engine: Engine, metaSize: number, caps: [number, number, number]) {
     this.caps = caps;
     const meta = align(Math.max(metaSize, 1));
-    this.lists = [0, 32, 64];
-    this.flats = [96, 112, 128];
-    this.op = 192;
-    this.res = 256;
-    const metaAt = [320, 320 + meta, 320 + 2 * meta];
-    let at = align(320 + 3 * meta);
-    this.data = caps.map((c) => {
-      const here = at;
-      at += align(Math.max(c, 1));
-      return here;
-    });
-    this.mem = new Block(engine.lib, at);
-    const v = this.mem.view;
-    for (let i = 0; i < 3; i++) {
-      v.setUint32(this.lists[i] + Off.list.num, 1, true);
-      v.setBigUint64(this.lists[i] + Off.list.buffers, this.mem.at(this.flats[i]), true);
-      v.setBigUint64(this.lists[i] + Off.list.meta, this.mem.at(metaAt[i]), true);
-      v.setBigUint64(this.flats[i] + Off.flat.data, this.mem.at(this.data[i]), true);
-      v.setUint32(this.flats[i] + Off.flat.len, caps[i], true);
+    this.mem = new Block(engine.lib, 320 + 3 * meta);
+    try {
+      const v = this.mem.view;
+      for (let i = 0; i < 3; i++) {
+        const d = caps[i] > 0 ? new Block(engine.lib, caps[i]) : null;
+        this.data.push(d);
+        v.setUint32(this.lists[i] + Off.list.num, 1, true);
+        v.setBigUint64(this.lists[i] + Off.list.buffers, this.mem.at(this.flats[i]), true);
+        v.setBigUint64(this.lists[i] + Off.list.meta, this.mem.at(320 + i * meta), true);
+        v.setBigUint64(this.flats[i] + Off.flat.data, d ? d.ptr : 0n, true);
+        v.setUint32(this.flats[i] + Off.flat.len, caps[i], true);
+      }
+      v.setUint32(this.op + Off.dcOp.flush, Dc.FLUSH_FINAL, true);
+    } catch (e) {
+      for (const d of this.data) d?.free();
+      this.mem.free();
+      throw e;
     }
-    v.setUint32(this.op + Off.dcOp.flush, Dc.FLUSH_FINAL, true);
     this.tag = engine.newTag();
   }
   list(i: number): bigint {
@@ -104,10 +112,12 @@ class DcSlot {
     this.mem.view.setUint32(this.flats[i] + Off.flat.len, n, true);
   }
   bytes(i: number, n = this.caps[i]): Uint8Array {
-    return this.mem.bytes.subarray(this.data[i], this.data[i] + n);
+    const d = this.data[i];
+    return d ? d.bytes.subarray(0, n) : new Uint8Array(0);
   }
   free(engine: Engine): void {
     engine.releaseTag(this.tag);
+    for (const d of this.data) d?.free();
     this.mem.free();
   }
 }
@@ -394,6 +404,7 @@ export class Engine {
   dcCompress(id: number, data: Uint8Array): DcResult {
     const s = this.session(id, 'dc');
     if (data.length === 0) return { data: EMPTY_DEFLATE.slice(), consumed: 0, checksum: 0 };
+    checkRequestSize(`compressing ${data.length} bytes`, deflateBound(data.length));
     const slot = new DcSlot(this, s.inst.metaSize, [data.length, deflateBound(data.length), 0]);
     try {
       slot.bytes(0).set(data);
@@ -407,6 +418,8 @@ export class Engine {
 
   dcDecompress(id: number, data: Uint8Array, maxOutput: number): DcResult {
     const s = this.session(id, 'dc');
+    checkRequestSize(`decompressing ${data.length} bytes`, data.length);
+    checkRequestSize(`decompressing into ${maxOutput} bytes`, maxOutput);
     const slot = new DcSlot(this, s.inst.metaSize, [Math.max(data.length, 1), Math.max(maxOutput, 1), 0]);
     try {
       slot.bytes(0).set(data);

@@ -128,6 +128,8 @@ describe.skipIf(missing !== undefined)('libqat bridge against libqat-sim and the
     const aes = await client!.openCy(0, 'aes-256-cbc');
     await expect(aes.run(Buffer.alloc(15), Buffer.alloc(16))).rejects.toMatchObject({ details: { call: 'cpaCySymPerformOp', status: -4 } });
     await expect(client!.openDc(7)).rejects.toMatchObject({ code: 'QATMGR_E_USAGE' });
+    // one request's buffers must fit libusdm's 4 MiB blocks: said before anything is submitted
+    await expect(dc.compress(Buffer.alloc(4 << 20))).rejects.toMatchObject({ code: 'QATMGR_E_USAGE', message: expect.stringMatching(/at most 4194304 bytes per block/) });
     const ok = await dc.compress(Buffer.from('still alive'));
     expect((await dc.decompress(ok.data, 11)).data).toEqual(new Uint8Array(Buffer.from('still alive')));
     await aes.close();
