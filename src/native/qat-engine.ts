@@ -31,8 +31,8 @@ class Block {
   readonly ptr: bigint;
   readonly view: DataView;
   readonly bytes: Uint8Array;
-  constructor(private lib: Libqat, readonly size: number) {
-    const p = lib.qaeMemAllocNUMA(size, 0, ALIGN);
+  constructor(private lib: Libqat, readonly size: number, node = 0) {
+    const p = lib.qaeMemAllocNUMA(size, node, ALIGN);
     if (!p) throw new QatmgrError(ErrorCodes.QATMGR_E_CPA, `qaeMemAllocNUMA(${size}) returned NULL (USDM memory exhausted, or more than 4 MiB)`, { size });
     this.ptr = p;
     const ab = koffi.view(p, size);
@@ -82,14 +82,15 @@ class DcSlot {
   readonly op = 192;
   readonly res = 256;
 
-  constructor(engine: Engine, metaSize: number, caps: [number, number, number]) {
+  constructor(engine: Engine, inst: Instance, caps: [number, number, number]) {
     this.caps = caps;
-    const meta = align(Math.max(metaSize, 1));
-    this.mem = new Block(engine.lib, 320 + 3 * meta);
+    const meta = align(Math.max(inst.metaSize, 1));
+    const node = inst.desc.node; // buffers next to the device
+    this.mem = new Block(engine.lib, 320 + 3 * meta, node);
     try {
       const v = this.mem.view;
       for (let i = 0; i < 3; i++) {
-        const d = caps[i] > 0 ? new Block(engine.lib, caps[i]) : null;
+        const d = caps[i] > 0 ? new Block(engine.lib, caps[i], node) : null;
         this.data.push(d);
         v.setUint32(this.lists[i] + Off.list.num, 1, true);
         v.setBigUint64(this.lists[i] + Off.list.buffers, this.mem.at(this.flats[i]), true);
@@ -130,10 +131,10 @@ class CySlot {
   readonly iv = 128;
   readonly digest = 192;
   private readonly dataAt: number;
-  constructor(engine: Engine, metaSize: number, readonly cap: number) {
-    const meta = align(Math.max(metaSize, 1));
+  constructor(engine: Engine, inst: Instance, readonly cap: number) {
+    const meta = align(Math.max(inst.metaSize, 1));
     this.dataAt = align(256 + meta);
-    this.mem = new Block(engine.lib, this.dataAt + align(Math.max(cap, 1)));
+    this.mem = new Block(engine.lib, this.dataAt + align(Math.max(cap, 1)), inst.desc.node);
     const v = this.mem.view;
     v.setUint32(0 + Off.list.num, 1, true);
     v.setBigUint64(0 + Off.list.buffers, this.mem.at(32), true);
@@ -345,7 +346,7 @@ export class Engine {
     const g = lib.cpaDcGetSessionSize(inst.handle, setup, size, ctx);
     if (g !== CpaStatus.SUCCESS) throw cpaError('cpaDcGetSessionSize', g);
     if (ctx[0] !== 0) throw new QatmgrError(ErrorCodes.QATMGR_E_CPA, `stateless session unexpectedly wants a ${ctx[0]}-byte context`);
-    const mem = new Block(lib, size[0]);
+    const mem = new Block(lib, size[0], inst.desc.node);
     const st = lib.cpaDcInitSession(inst.handle, mem.ptr, setup, null, this.dcCallback);
     if (st !== CpaStatus.SUCCESS) {
       mem.free();
@@ -405,7 +406,7 @@ export class Engine {
     const s = this.session(id, 'dc');
     if (data.length === 0) return { data: EMPTY_DEFLATE.slice(), consumed: 0, checksum: 0 };
     checkRequestSize(`compressing ${data.length} bytes`, deflateBound(data.length));
-    const slot = new DcSlot(this, s.inst.metaSize, [data.length, deflateBound(data.length), 0]);
+    const slot = new DcSlot(this, s.inst, [data.length, deflateBound(data.length), 0]);
     try {
       slot.bytes(0).set(data);
       const r = this.dcRun(s, slot, true, 0, 1);
@@ -420,7 +421,7 @@ export class Engine {
     const s = this.session(id, 'dc');
     checkRequestSize(`decompressing ${data.length} bytes`, data.length);
     checkRequestSize(`decompressing into ${maxOutput} bytes`, maxOutput);
-    const slot = new DcSlot(this, s.inst.metaSize, [Math.max(data.length, 1), Math.max(maxOutput, 1), 0]);
+    const slot = new DcSlot(this, s.inst, [Math.max(data.length, 1), Math.max(maxOutput, 1), 0]);
     try {
       slot.bytes(0).set(data);
       slot.setLen(0, data.length);
@@ -436,7 +437,7 @@ export class Engine {
   dcLoad(id: number, sizes: number[], durationMs: number, incompressible: boolean, progress: ProgressFn): LoadStats {
     const s = this.session(id, 'dc');
     const slots = sizes.filter((n) => n > 0).map((n) => {
-      const slot = new DcSlot(this, s.inst.metaSize, [n, deflateBound(n), n]);
+      const slot = new DcSlot(this, s.inst, [n, deflateBound(n), n]);
       slot.bytes(0).set(makePayload(n, incompressible));
       return slot;
     });
@@ -525,7 +526,7 @@ export class Engine {
       const size = [0];
       const g = lib.cpaCySymSessionCtxGetSize(inst.handle, setup, size);
       if (g !== CpaStatus.SUCCESS) throw cpaError('cpaCySymSessionCtxGetSize', g);
-      const mem = new Block(lib, size[0]);
+      const mem = new Block(lib, size[0], inst.desc.node);
       const st = lib.cpaCySymInitSession(inst.handle, this.cyCallback, setup, mem.ptr);
       if (st !== CpaStatus.SUCCESS) {
         mem.free();
@@ -573,7 +574,7 @@ export class Engine {
 
   cyRun(id: number, data: Uint8Array, iv?: Uint8Array): Uint8Array {
     const s = this.session(id, 'cy');
-    const slot = new CySlot(this, s.inst.metaSize, Math.max(data.length, 1));
+    const slot = new CySlot(this, s.inst, Math.max(data.length, 1));
     try {
       slot.bytes().set(data);
       const st = this.cyRunSlot(s, slot, data.length, iv);
@@ -599,7 +600,7 @@ export class Engine {
       const digest = crypto.createHash('sha256').update(plain).digest();
       const c = crypto.createCipheriv('aes-256-cbc', key, iv).setAutoPadding(false);
       const cipherText = Buffer.concat([c.update(plain), c.final()]);
-      return { n, plain, digest, cipherText, slot: new CySlot(this, hs.inst.metaSize, n) };
+      return { n, plain, digest, cipherText, slot: new CySlot(this, hs.inst, n) };
     });
     const lat: number[] = [];
     let ops = 0;
@@ -647,7 +648,7 @@ export class Engine {
     let sawRetry = false;
     try {
       for (let i = 0; i < MAX_TAGS - 64; i++) {
-        const slot = new DcSlot(this, s.inst.metaSize, [size, deflateBound(size), 0]);
+        const slot = new DcSlot(this, s.inst, [size, deflateBound(size), 0]);
         slots.push(slot);
         slot.bytes(0).set(payload);
         slot.mem.view.setInt32(slot.op + Off.dcOp.verify, s.inst.compressAndVerify ? 1 : 0, true);
