@@ -3,6 +3,8 @@
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
+import { doctorCommand } from './doctor.js';
+import { migrateCommand } from './migrate.js';
 import { selftestCommand } from './selftest.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand, selftestCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, doctorCommand, migrateCommand, selftestCommand];
