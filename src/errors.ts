@@ -15,6 +15,9 @@ export const ErrorCodes = {
   QATMGR_E_SIM_SPEC: 'QATMGR_E_SIM_SPEC',
   QATMGR_E_NATIVE: 'QATMGR_E_NATIVE',
   QATMGR_E_INTERNAL: 'QATMGR_E_INTERNAL',
+  QATMGR_E_NOT_READY: 'QATMGR_E_NOT_READY',
+  QATMGR_E_PROVISION_FAILED: 'QATMGR_E_PROVISION_FAILED',
+  QATMGR_E_ROLLBACK_INCOMPLETE: 'QATMGR_E_ROLLBACK_INCOMPLETE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `QATMGR_E_${string}`;
@@ -33,6 +36,10 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_SOCKET_IN_USE: 255,
   QATMGR_E_SOCKET: 255,
   QATMGR_E_PIDFILE: 255,
+  // qatctl provision (docs/provisioning.md)
+  QATMGR_E_NOT_READY: 3,
+  QATMGR_E_PROVISION_FAILED: 4,
+  QATMGR_E_ROLLBACK_INCOMPLETE: 5,
 };
 
 export class QatmgrError extends Error {
