@@ -67,9 +67,17 @@ export function parseFaultSpec(spec: string): FaultRule[] {
       op = rest.slice(0, at) as FaultOp;
       rest = rest.slice(at + 1);
     }
+    // the glob may itself hold ':' (PCI addresses): the errno is the last field that looks like one
     const fields = rest.split(':');
-    if (fields.length < 2 || fields.length > 4 || !fields[0]) throw bad(where, 'expected [OP@]GLOB:ERRNO[:NTH[:COUNT]]');
-    rules.push({ op, path: fields[0], errno: checkErrno(where, fields[1]), nth: parseNth(where, fields[2]), count: parseCount(where, fields[3]) });
+    let e = -1;
+    for (let i = fields.length - 1; i >= 1; i--) {
+      if (/^E[A-Z0-9]+$/.test(fields[i].trim())) {
+        e = i;
+        break;
+      }
+    }
+    if (e < 1 || fields.length - e > 3) throw bad(where, 'expected [OP@]GLOB:ERRNO[:NTH[:COUNT]]');
+    rules.push({ op, path: fields.slice(0, e).join(':'), errno: checkErrno(where, fields[e]), nth: parseNth(where, fields[e + 1]), count: parseCount(where, fields[e + 2]) });
   }
   return rules;
 }
