@@ -2,6 +2,7 @@
 
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
+import { probeCommand } from './probe.js';
 import { provisionCommand } from './provision.js';
 
-export const COMMANDS: Command[] = [simulateCommand, provisionCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, provisionCommand];
