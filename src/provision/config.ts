@@ -1,5 +1,6 @@
 // What provisioning reads from /etc/sysconfig/qat and the environment: ServicesEnabled, POLICY, KernelVfs/LKCF_LIST, the group.
 
+import fs from 'node:fs';
 import { readEnvFile, type EnvEntry, type EnvFile } from '../config/envfile.js';
 import { KNOWN_FILE_KEYS, MAX_POLICY } from '../config/settings.js';
 import { parseIntInRange } from '../config/numbers.js';
@@ -165,16 +166,7 @@ export function readProvisionConfig(inp: ConfigInputs): ProvisionConfig {
   if (vfioDriver !== undefined && vfioDriver !== '' && vfioDriver !== 'vfio-pci') {
     warnings.push(`VFIO_DRIVER="${vfioDriver}" is not supported; VFs go to vfio-pci`);
   }
-  return { path: p, exists: file.entries.length > 0 || fileExists(p), services, servicesNote, policy, policyWhere, kernelVfs, group, warnings };
-}
-
-function fileExists(p: string): boolean {
-  try {
-    readEnvFile(p, false);
-    return true;
-  } catch {
-    return false;
-  }
+  return { path: p, exists: fs.existsSync(p), services, servicesNote, policy, policyWhere, kernelVfs, group, warnings };
 }
 
 /** Whether a VF stays on the kernel VF driver (KernelVfs exact address, or an LKCF_LIST regex). */

@@ -1,6 +1,5 @@
 // Provisioning end to end: choose the kernel layer, read the config, wait for the driver, plan, and apply (or only plan).
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import { RealKernelFs, simulatedHostDir, type KernelFs } from './kernelfs.js';
@@ -106,10 +105,6 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
     result,
     timings: { readyWaitMs, planMs, applyMs, retryWaitMs: result?.waitedMs ?? 0 },
   };
-}
-
-export function configExists(p: string): boolean {
-  return fs.existsSync(p);
 }
 
 export { readProvisionConfig } from './config.js';

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import { INTEL_VENDOR, familyByPfId, familyByVfId, type Family } from '../devices/catalogue.js';
-import { parseBdf } from '../platform/pci.js';
+import { parseBdf, formatBdf } from '../platform/pci.js';
 import type { KernelFs, NodeStat } from './kernelfs.js';
 import { readServiceSet, type Service } from './service-rules.js';
 
@@ -33,7 +33,17 @@ export interface PfInfo {
   state: string | undefined;
   numVfs: number;
   totalVfs: number;
+  /** `sriov_offset`/`sriov_stride` (routing-id arithmetic of VF addresses; 1/1 when absent). */
+  vfOffset: number;
+  vfStride: number;
   vfs: VfInfo[];
+}
+
+/** Address VF k will have once SR-IOV is enabled (PCI routing id = PF + offset + k * stride). */
+export function predictVfAddress(pf: PfInfo, k: number): string {
+  const a = parseBdf(pf.bdf)!;
+  const rid = (a.bus << 8) + (a.dev << 3) + a.fn + pf.vfOffset + k * pf.vfStride;
+  return formatBdf({ domain: a.domain, bus: (rid >> 8) & 0xff, dev: (rid >> 3) & 0x1f, fn: rid & 7 });
 }
 
 export interface IgnoredDevice {
@@ -137,6 +147,8 @@ export function readPf(kfs: KernelFs, roots: Roots, bdf: string, family: Family)
     state: readTrim(kfs, path.join(dir, 'qat', 'state')),
     numVfs: Number(readTrim(kfs, path.join(dir, 'sriov_numvfs')) ?? 0) || 0,
     totalVfs: Number(readTrim(kfs, path.join(dir, 'sriov_totalvfs')) ?? 0) || 0,
+    vfOffset: Number(readTrim(kfs, path.join(dir, 'sriov_offset')) ?? 1) || 1,
+    vfStride: Number(readTrim(kfs, path.join(dir, 'sriov_stride')) ?? 1) || 1,
     vfs: readPfVfs(kfs, roots, dir, family),
   };
 }

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
-import type { Inventory, PfInfo, VfInfo, IgnoredDevice } from './inventory.js';
+import { predictVfAddress, type Inventory, type PfInfo, type VfInfo, type IgnoredDevice } from './inventory.js';
 import type { ProvisionConfig } from './config.js';
 import { isKernelVf } from './config.js';
 import { QatmgrError, ErrorCodes } from '../errors.js';
@@ -104,7 +104,7 @@ export function validateServicesForPlatform(cfg: ProvisionConfig, inv: Inventory
 }
 
 /** POLICY against the VFs that will be on vfio-pci after provisioning (the daemon fails start-up otherwise). */
-function policyCheck(cfg: ProvisionConfig, vfioVfs: number, pfCount: number): Plan['policy'] {
+function policyCheck(cfg: ProvisionConfig, vfioVfs: number, perPf: number[]): Plan['policy'] {
   const p = cfg.policy;
   if (p > 0 && p > vfioVfs) {
     throw new QatmgrError(
@@ -113,7 +113,9 @@ function policyCheck(cfg: ProvisionConfig, vfioVfs: number, pfCount: number): Pl
     );
   }
   if (p === 0) {
-    return { value: p, where: cfg.policyWhere, vfioVfs, sections: pfCount === 0 ? (vfioVfs > 0 ? 1 : 0) : Math.ceil(vfioVfs / Math.max(1, pfCount)), note: `policy 0: one VF of every PF per process` };
+    // sections = VF groups of one VF per PF: as many as the PF with the most vfio-pci VFs (guests: one section)
+    const sections = perPf.length === 0 ? (vfioVfs > 0 ? 1 : 0) : Math.max(0, ...perPf);
+    return { value: p, where: cfg.policyWhere, vfioVfs, sections, note: `policy 0: ${sections} section(s), one VF of every PF each` };
   }
   const sections = Math.floor(vfioVfs / p);
   const unused = vfioVfs % p;
@@ -136,6 +138,7 @@ export function makePlan({ inv, cfg, roots, gid, groupName, hugepages }: PlanInp
   const want: Service[] | undefined = cfg.services?.set;
   const pfs: PfPlan[] = [];
   let vfioVfs = 0;
+  const perPf: number[] = [];
   const drivers = path.join(roots.sys, 'bus', 'pci', 'drivers');
 
   for (const pf of inv.pfs) {
@@ -180,8 +183,15 @@ export function makePlan({ inv, cfg, roots, gid, groupName, hugepages }: PlanInp
       steps.push({ op: 'bind', target: pf.bdf, path: path.join(drivers, VFIO_DRIVER, 'bind'), value: `${total} VFs`, why: `bind each new VF to vfio-pci (driver_override + bind) and give /dev/vfio/<group> group ${groupName} g+rw${cfg.kernelVfs.addresses.length || cfg.kernelVfs.patterns.length ? '; KernelVfs/LKCF_LIST matches go to the kernel VF driver' : ''}` });
     }
     const wantVfs = total;
-    const kernelCount = enable ? 0 : kernelVfs.length;
+    if (enable) {
+      for (let k = 0; k < total; k++) {
+        const bdf = predictVfAddress(pf, k);
+        if (isKernelVf(cfg.kernelVfs, bdf)) kernelVfs.push(bdf);
+      }
+    }
+    const kernelCount = kernelVfs.length;
     vfioVfs += wantVfs - kernelCount;
+    perPf.push(wantVfs - kernelCount);
     const p: PfPlan = {
       bdf: pf.bdf,
       family: pf.family.name,
@@ -228,7 +238,7 @@ export function makePlan({ inv, cfg, roots, gid, groupName, hugepages }: PlanInp
     ? [{ op: 'hugepages', target: '', path: hpPath, value: `${hpAction === 'create' ? 'mkdir, ' : ''}group ${groupName} (${gid}), g+rwx`, why: 'libqat allocates DMA memory there' }]
     : [];
 
-  const policy = policyCheck(cfg, vfioVfs, inv.pfs.length);
+  const policy = policyCheck(cfg, vfioVfs, perPf);
   if (inv.pfs.length === 0 && inv.guestVfs.length === 0) notes.push('no QAT GEN4+ device found (no PF, no VF); nothing to provision');
   const steps = [...pfs.flatMap((p) => p.steps), ...gSteps, ...hpSteps];
   return {
