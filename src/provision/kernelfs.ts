@@ -37,7 +37,7 @@ export interface KernelFs {
 
 /** The real machine. A sysfs store is one `write()` on a file opened without O_CREAT/O_TRUNC, like `echo > attr`. */
 export class RealKernelFs implements KernelFs {
-  readonly kind = 'real';
+  readonly kind: string = 'real';
   readFile(p: string): string {
     return fs.readFileSync(p, 'utf8');
   }

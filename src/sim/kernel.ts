@@ -26,7 +26,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KernelFs, NodeStat } from '../provision/kernelfs.js';
+import { RealKernelFs, type KernelFs } from '../provision/kernelfs.js';
 import { simulatedRoots, type Roots } from '../config/roots.js';
 import { FAMILIES, familyByPfId, familyByVfId, type Family } from '../devices/catalogue.js';
 import { parseBdf, formatBdf } from '../platform/pci.js';
@@ -70,14 +70,15 @@ export interface SimKernelOptions {
   roots?: Roots;
 }
 
-export class SimKernelFs implements KernelFs {
-  readonly kind: string;
+export class SimKernelFs extends RealKernelFs implements KernelFs {
+  override readonly kind: string;
   readonly roots: Roots;
   readonly faults: FaultInjector;
   private readonly host: SimHost;
   private readonly sysReal: string;
 
   constructor(readonly dir: string, opts: SimKernelOptions = {}) {
+    super();
     this.dir = path.resolve(dir);
     this.kind = `simulated kernel (${this.dir})`;
     this.roots = opts.roots ?? simulatedRoots(this.dir);
@@ -88,49 +89,25 @@ export class SimKernelFs implements KernelFs {
     this.faults = new FaultInjector(this.dir, rules);
   }
 
-  // ---- reads: the tree is the state -------------------------------------------------------------
-  readFile(p: string): string {
-    return fs.readFileSync(p, 'utf8');
-  }
-  readlink(p: string): string {
-    return fs.readlinkSync(p);
-  }
-  readdir(p: string): string[] {
-    return fs.readdirSync(p);
-  }
-  exists(p: string): boolean {
-    try {
-      fs.lstatSync(p);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  stat(p: string): NodeStat {
-    const s = fs.statSync(p);
-    return { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, isDirectory: s.isDirectory() };
-  }
+  // reads are plain: the tree is the state (inherited from RealKernelFs)
 
   // ---- plain mutations (with fault injection) ---------------------------------------------------
-  chown(p: string, uid: number, gid: number): void {
+  override chown(p: string, uid: number, gid: number): void {
     this.faults.check('chown', p, 'chown');
     fs.chownSync(p, uid, gid);
   }
-  chmod(p: string, mode: number): void {
+  override chmod(p: string, mode: number): void {
     this.faults.check('chmod', p, 'chmod');
     fs.chmodSync(p, mode);
   }
-  mkdir(p: string, mode: number): void {
+  override mkdir(p: string, mode: number): void {
     this.faults.check('mkdir', p, 'mkdir');
     fs.mkdirSync(p, { mode });
     fs.chmodSync(p, mode);
   }
-  rmdir(p: string): void {
-    fs.rmdirSync(p);
-  }
 
   /** Loading a module registers its driver (bind/unbind files) and lists it Live in proc/modules. */
-  modprobe(name: string): void {
+  override modprobe(name: string): void {
     const drv = driverOfModule(name);
     if (!drv) throw sysError('ENOENT', 'modprobe', name, ' (no such module in the simulator)');
     const d = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
@@ -147,7 +124,7 @@ export class SimKernelFs implements KernelFs {
   }
 
   // ---- sysfs stores ------------------------------------------------------------------------------
-  writeFile(p: string, data: string): void {
+  override writeFile(p: string, data: string): void {
     const abs = path.resolve(p);
     this.faults.check('write', abs, 'write');
     let real: string;

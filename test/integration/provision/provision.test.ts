@@ -126,6 +126,18 @@ describe('qatctl provision on the simulated kernel', () => {
     expect(read(path.join(dev(dir, '0000:6b:00.0'), 'sriov_numvfs'))).toBe('16\n');
   });
 
+  it('in a guest (VFs, no PF) binds every QAT VF to vfio-pci and gives the nodes to group qat, without waiting', async () => {
+    const dir = simHost('4xxx:1x4,vm,driver=none');
+    const r = await qatctl(['provision', '--sim-dir', dir, ...FAST]);
+    expect(r.code).toBe(0);
+    const vfs = fs.readdirSync(path.join(dir, 'sys', 'bus', 'pci', 'devices'));
+    expect(vfs).toHaveLength(4);
+    for (const vf of vfs) expect(fs.readlinkSync(path.join(dev(dir, vf), 'driver'))).toMatch(/vfio-pci$/);
+    const nodes = fs.readdirSync(path.join(dir, 'dev', 'vfio')).filter((n) => n !== 'vfio');
+    expect(nodes.map((n) => fs.statSync(path.join(dir, 'dev', 'vfio', n)).gid)).toEqual([SIM_QAT_GID, SIM_QAT_GID, SIM_QAT_GID, SIM_QAT_GID]);
+    expect((await qatctl(['provision', '--sim-dir', dir, '--json'])).out).toMatch(/"empty": true/);
+  });
+
   it('leaves a PF of an unsupported QAT generation alone and reports it', async () => {
     const dir = simHost('4xxx:1x16,sriov=off', 'ServicesEnabled=dc\n');
     const legacy = path.join(dir, 'sys', 'devices', 'pci0000:3d', '0000:3d:00.0');
