@@ -18,6 +18,7 @@ export const ErrorCodes = {
   QATMGR_E_NOT_READY: 'QATMGR_E_NOT_READY',
   QATMGR_E_PROVISION_FAILED: 'QATMGR_E_PROVISION_FAILED',
   QATMGR_E_ROLLBACK_INCOMPLETE: 'QATMGR_E_ROLLBACK_INCOMPLETE',
+  QATMGR_E_VF_IN_USE: 'QATMGR_E_VF_IN_USE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `QATMGR_E_${string}`;
@@ -40,6 +41,7 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_NOT_READY: 3,
   QATMGR_E_PROVISION_FAILED: 4,
   QATMGR_E_ROLLBACK_INCOMPLETE: 5,
+  QATMGR_E_VF_IN_USE: 6,
 };
 
 export class QatmgrError extends Error {

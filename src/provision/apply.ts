@@ -39,7 +39,8 @@ export class StepFailure extends Error {
 
 export function errnoText(e: unknown): { errno: string; reason: string } {
   const err = e as NodeJS.ErrnoException;
-  const code = typeof err?.code === 'string' ? err.code : 'EIO';
+  if (typeof err?.code !== 'string') return { errno: 'EIO', reason: err?.message ?? String(e) };
+  const code = err.code;
   const n = (os.constants.errno as Record<string, number>)[code];
   const reason = n !== undefined ? util.getSystemErrorMap().get(-n)?.[1] ?? code : (err?.message ?? String(e));
   return { errno: code, reason };
@@ -285,8 +286,15 @@ export async function applyPlan(kfs: KernelFs, roots: Roots, inv: Inventory, pla
         hugepages = 'fixed';
       }
     }
-  } catch (e) {
-    if (!(e instanceof StepFailure)) throw e;
+  } catch (caught) {
+    // anything else that goes wrong half-way (an unreadable link, a bug) still restores what was touched
+    let e: StepFailure;
+    if (caught instanceof StepFailure) e = caught;
+    else {
+      const { errno, reason } = errnoText(caught);
+      const p = (caught as NodeJS.ErrnoException)?.path ?? '-';
+      e = new StepFailure('unexpected error', (caught as NodeJS.ErrnoException)?.syscall ?? 'apply', p, errno, reason);
+    }
     const errors: string[] = [];
     if (hpUndo) {
       try {

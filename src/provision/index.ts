@@ -10,6 +10,8 @@ import { checkReadiness, waitReady, type NotReady } from './readiness.js';
 import { resolveGroup } from './group.js';
 import { makePlan, type Plan, type HugepagesState } from './plan.js';
 import { applyPlan, type ApplyResult } from './apply.js';
+import { findHolders, nodesAtRisk, type NodeHolder } from './busy.js';
+import { QatmgrError } from '../errors.js';
 
 export interface ProvisionOptions {
   roots: Roots;
@@ -35,6 +37,8 @@ export interface ProvisionReport {
   configPath: string;
   warnings: string[];
   notReady: NotReady[];
+  /** Processes holding /dev/vfio nodes the plan would take away (apply refuses to start while any). */
+  holders: NodeHolder[];
   plan: Plan;
   dryRun: boolean;
   result: ApplyResult | undefined;
@@ -83,6 +87,15 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
   const group = resolveGroup(cfg.group, o.roots.etc);
   const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hugepagesState(kfs, o.roots) });
   const planMs = performance.now() - t0;
+  const holders = plan.empty ? [] : findHolders(o.roots.pids, nodesAtRisk(inv, plan));
+  if (!o.dryRun && holders.length > 0) {
+    const lines = holders.map((h) => `  ${h.node} (VF ${h.vf}${h.pf !== '-' ? ` of PF ${h.pf}` : ''}) is open by pid ${h.pid} (${h.comm})`);
+    throw new QatmgrError(
+      'QATMGR_E_VF_IN_USE',
+      `VFs this plan would remove or rebind are in use; nothing was changed. Stop these processes (QAT applications, VMs) and run again:\n${lines.join('\n')}`,
+      { holders },
+    );
+  }
   let result: ApplyResult | undefined;
   let applyMs = 0;
   if (!o.dryRun && !plan.empty) {
@@ -100,6 +113,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
     configPath: cfg.path,
     warnings: cfg.warnings,
     notReady,
+    holders,
     plan,
     dryRun: o.dryRun,
     result,

@@ -14,6 +14,7 @@ export function renderReport(r: ProvisionReport): string {
   for (const w of r.warnings) out.push(`warning: ${w}`);
   for (const n of p.notes) out.push(`note: ${n}`);
   for (const n of r.notReady) out.push(`not ready: ${n.what}: ${n.detail}; ${n.hint}`);
+  for (const h of r.holders) out.push(`in use: ${h.node} (VF ${h.vf}) is open by pid ${h.pid} (${h.comm}); applying would fail until it is closed`);
   out.push('');
   if (p.pfs.length > 0) {
     const rows = p.pfs.map((pf) => [

@@ -45,7 +45,8 @@ ${FAULT_HELP}
 
 Exit status: 0 done or nothing to do; 1 bad usage or settings (message names file:line);
 3 driver not ready within --timeout (nothing changed); 4 a step failed and everything was rolled back;
-5 a step failed and the rollback was incomplete (the message lists what is left).
+5 a step failed and the rollback was incomplete (the message lists what is left);
+6 VFs the plan would remove or rebind are open by a process (named; nothing changed).
 `;
 
 function duration(v: string | undefined, name: string, dflt: number): number {

@@ -138,6 +138,22 @@ describe('qatctl provision on the simulated kernel', () => {
     expect((await qatctl(['provision', '--sim-dir', dir, '--json'])).out).toMatch(/"empty": true/);
   });
 
+  it('refuses to remove VFs whose /dev/vfio node a process holds open, naming node, VF and pid (exit 6, nothing changed)', async () => {
+    const dir = simHost('default', 'ServicesEnabled=dc\n');
+    const node = path.join(dir, 'dev', 'vfio', '100');
+    const fd = fs.openSync(node, 'r+');
+    try {
+      const before = snapshotTree(dir);
+      const r = await qatctl(['provision', '--sim-dir', dir, ...FAST]);
+      expect(r.code).toBe(6);
+      expect(r.err).toContain(`${node} (VF 0000:6b:00.1 of PF 0000:6b:00.0) is open by pid ${process.pid}`);
+      expect(snapshotTree(dir)).toEqual(before);
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect((await qatctl(['provision', '--sim-dir', dir, ...FAST])).code).toBe(0);
+  });
+
   it('leaves a PF of an unsupported QAT generation alone and reports it', async () => {
     const dir = simHost('4xxx:1x16,sriov=off', 'ServicesEnabled=dc\n');
     const legacy = path.join(dir, 'sys', 'devices', 'pci0000:3d', '0000:3d:00.0');
