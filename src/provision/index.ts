@@ -22,6 +22,8 @@ export interface ProvisionOptions {
   cliPolicy?: string;
   cliGroup?: string;
   dryRun: boolean;
+  /** Only fix /dev/vfio node group and mode (for the udev rule); no wait, no services, SR-IOV or binds. */
+  permissionsOnly?: boolean;
   timeoutMs: number;
   pollMs?: number;
   bindRetries?: number;
@@ -75,7 +77,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
   let inv = readInventory(kfs, o.roots);
   let readyWaitMs = 0;
   let notReady: NotReady[] = [];
-  if (inv.pfs.length > 0) {
+  if (inv.pfs.length > 0 && !o.permissionsOnly) {
     if (o.dryRun) {
       notReady = checkReadiness(kfs, o.roots, inv);
     } else {
@@ -85,9 +87,9 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
   }
   const t0 = performance.now();
   const group = resolveGroup(cfg.group, o.roots.etc);
-  const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hugepagesState(kfs, o.roots) });
+  const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hugepagesState(kfs, o.roots), permissionsOnly: o.permissionsOnly });
   const planMs = performance.now() - t0;
-  const holders = plan.empty ? [] : findHolders(o.roots.pids, nodesAtRisk(inv, plan));
+  const holders = plan.empty || o.permissionsOnly ? [] : findHolders(o.roots.pids, nodesAtRisk(inv, plan));
   if (!o.dryRun && holders.length > 0) {
     const lines = holders.map((h) => `  ${h.node} (VF ${h.vf}${h.pf !== '-' ? ` of PF ${h.pf}` : ''}) is open by pid ${h.pid} (${h.comm})`);
     throw new QatmgrError(

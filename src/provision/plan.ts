@@ -129,9 +129,12 @@ export interface PlanInputs {
   gid: number;
   groupName: string;
   hugepages: HugepagesState;
+  /** Only give existing vfio-pci VF nodes to the group (upstream's `qat_init.sh reload-permissions`, for udev). */
+  permissionsOnly?: boolean;
 }
 
-export function makePlan({ inv, cfg, roots, gid, groupName, hugepages }: PlanInputs): Plan {
+export function makePlan({ inv, cfg, roots, gid, groupName, hugepages, permissionsOnly }: PlanInputs): Plan {
+  if (permissionsOnly) return permissionsPlan(inv, cfg, gid, groupName, roots);
   validateServicesForPlatform(cfg, inv);
   const notes: string[] = [];
   if (cfg.servicesNote) notes.push(cfg.servicesNote);
@@ -252,6 +255,47 @@ export function makePlan({ inv, cfg, roots, gid, groupName, hugepages }: PlanInp
     policy,
     ignored: inv.ignored,
     notes,
+    steps,
+    empty: steps.length === 0,
+  };
+}
+
+/** The permissions-only plan: a perms step for every vfio-pci VF node that lacks the group or g+rw. */
+function permissionsPlan(inv: Inventory, cfg: ProvisionConfig, gid: number, groupName: string, roots: Roots): Plan {
+  const stepFor = (vf: VfInfo): Step[] =>
+    vf.driver === VFIO_DRIVER && vf.node && !nodeOk(vf, gid)
+      ? [{ op: 'perms', target: vf.bdf, path: vf.node, value: `group ${groupName} (${gid}), g+rw`, why: 'libqat users are in group qat' }]
+      : [];
+  const pfs: PfPlan[] = inv.pfs.map((pf) => {
+    const steps = pf.vfs.flatMap(stepFor);
+    return {
+      bdf: pf.bdf,
+      family: pf.family.name,
+      services: { now: pf.servicesText, want: undefined, change: false },
+      state: pf.state,
+      vfs: { now: pf.numVfs, want: pf.numVfs, change: false },
+      rebind: [],
+      bindAllAfterEnable: false,
+      perms: steps.map((s) => s.path),
+      kernelVfs: [],
+      steps,
+      changes: steps.length > 0,
+    };
+  });
+  const gSteps = inv.guestVfs.flatMap(stepFor);
+  const vfio = [...inv.pfs.flatMap((p) => p.vfs), ...inv.guestVfs].filter((v) => v.driver === VFIO_DRIVER).length;
+  const steps = [...pfs.flatMap((p) => p.steps), ...gSteps];
+  return {
+    pfs,
+    guestVfs: { targets: [], perms: gSteps.map((s) => s.path), steps: gSteps },
+    hugepages: { path: path.join(roots.dev, 'hugepages', 'qat'), action: 'none' },
+    gid,
+    groupName,
+    services: undefined,
+    servicesNote: undefined,
+    policy: { value: cfg.policy, where: cfg.policyWhere, vfioVfs: vfio, sections: 0, note: 'not checked (--permissions-only)' },
+    ignored: inv.ignored,
+    notes: ['--permissions-only: services, SR-IOV and bindings are left as they are'],
     steps,
     empty: steps.length === 0,
   };

@@ -20,6 +20,8 @@ A second run plans nothing. Run by qat.service as: ExecStartPre=+/usr/bin/qatctl
 
 Options:
   --dry-run              print the plan and exit (nothing written; readiness checked once, no wait)
+  --permissions-only     only give existing vfio-pci VF nodes /dev/vfio/<group> to the group with g+rw
+                         (upstream's 'qat_init.sh reload-permissions', for a udev rule on SUBSYSTEM=="vfio")
   --config FILE          settings file (default <etc-root>/sysconfig/qat; missing is fine unless given)
   --timeout DURATION     how long to wait for the driver (default 20s; ms, s or m suffix)
   --group GROUP          group for /dev/vfio nodes and hugepages (name in <etc-root>/group or a gid;
@@ -65,6 +67,7 @@ export const provisionCommand: Command = {
       args: argv,
       options: {
         'dry-run': { type: 'boolean' },
+        'permissions-only': { type: 'boolean' },
         config: { type: 'string' },
         timeout: { type: 'string' },
         group: { type: 'string' },
@@ -106,6 +109,7 @@ export const provisionCommand: Command = {
         cliPolicy: values.policy,
         cliGroup: values.group,
         dryRun: values['dry-run'] === true,
+        permissionsOnly: values['permissions-only'] === true,
         timeoutMs: duration(values.timeout, 'timeout', 20_000),
         retryDelayMs: duration(values['retry-delay'], 'retry-delay', 1000),
         bindRetries: retries,

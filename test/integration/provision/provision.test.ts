@@ -154,6 +154,21 @@ describe('qatctl provision on the simulated kernel', () => {
     expect((await qatctl(['provision', '--sim-dir', dir, ...FAST])).code).toBe(0);
   });
 
+  it('--permissions-only gives the existing vfio nodes to group qat and changes nothing else (for the udev rule)', async () => {
+    const dir = simHost('default', 'ServicesEnabled=dc\n');
+    const before = snapshotTree(dir);
+    const r = await qatctl(['provision', '--sim-dir', dir, '--permissions-only']);
+    expect(r.code).toBe(0);
+    const after = snapshotTree(dir);
+    const changed = Object.keys(after).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
+    expect(changed).toHaveLength(32);
+    for (const k of changed) {
+      expect(k).toMatch(/^dev\/vfio\/\d+$/);
+      expect(after[k]).toMatchObject({ gid: SIM_QAT_GID, mode: before[k].mode | 0o060, content: before[k].content });
+    }
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+  });
+
   it('leaves a PF of an unsupported QAT generation alone and reports it', async () => {
     const dir = simHost('4xxx:1x16,sriov=off', 'ServicesEnabled=dc\n');
     const legacy = path.join(dir, 'sys', 'devices', 'pci0000:3d', '0000:3d:00.0');
