@@ -19,6 +19,7 @@ export const ErrorCodes = {
   QATMGR_E_PROVISION_FAILED: 'QATMGR_E_PROVISION_FAILED',
   QATMGR_E_ROLLBACK_INCOMPLETE: 'QATMGR_E_ROLLBACK_INCOMPLETE',
   QATMGR_E_VF_IN_USE: 'QATMGR_E_VF_IN_USE',
+  QATMGR_E_PROVISION_BUSY: 'QATMGR_E_PROVISION_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `QATMGR_E_${string}`;
@@ -42,6 +43,7 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_PROVISION_FAILED: 4,
   QATMGR_E_ROLLBACK_INCOMPLETE: 5,
   QATMGR_E_VF_IN_USE: 6,
+  QATMGR_E_PROVISION_BUSY: 7,
 };
 
 export class QatmgrError extends Error {

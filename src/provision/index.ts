@@ -12,6 +12,7 @@ import { makePlan, type Plan, type HugepagesState } from './plan.js';
 import { applyPlan, type ApplyResult } from './apply.js';
 import { findHolders, nodesAtRisk, type NodeHolder } from './busy.js';
 import { QatmgrError } from '../errors.js';
+import { takeLock } from './lock.js';
 
 export interface ProvisionOptions {
   roots: Roots;
@@ -101,14 +102,19 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
   let result: ApplyResult | undefined;
   let applyMs = 0;
   if (!o.dryRun && !plan.empty) {
-    const t1 = performance.now();
-    result = await applyPlan(kfs, o.roots, inv, plan, {
-      bindRetries: o.bindRetries ?? 5,
-      retryDelayMs: o.retryDelayMs ?? 1000,
-      kernelVfs: cfg.kernelVfs,
-      log: o.log,
-    });
-    applyMs = performance.now() - t1;
+    const lock = o.permissionsOnly ? undefined : takeLock(o.roots.run, o.roots.pids);
+    try {
+      const t1 = performance.now();
+      result = await applyPlan(kfs, o.roots, inv, plan, {
+        bindRetries: o.bindRetries ?? 5,
+        retryDelayMs: o.retryDelayMs ?? 1000,
+        kernelVfs: cfg.kernelVfs,
+        log: o.log,
+      });
+      applyMs = performance.now() - t1;
+    } finally {
+      lock?.release();
+    }
   }
   return {
     kernel: kfs.kind,

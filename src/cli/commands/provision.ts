@@ -32,6 +32,7 @@ Options:
   --dev-root DIR         device nodes (default /dev)
   --proc-root DIR        procfs for /proc/modules (default /proc)
   --etc-root DIR         configuration root (default /etc)
+  --run-dir DIR          where the lock file goes (default /run/qat)
   --sim-dir DIR          all roots inside a simulated host (qatctl simulate --out DIR)
   --bind-retries N       attempts per VF bind (default 5)
   --retry-delay DURATION pause between bind attempts (default 1s)
@@ -48,7 +49,8 @@ ${FAULT_HELP}
 Exit status: 0 done or nothing to do; 1 bad usage or settings (message names file:line);
 3 driver not ready within --timeout (nothing changed); 4 a step failed and everything was rolled back;
 5 a step failed and the rollback was incomplete (the message lists what is left);
-6 VFs the plan would remove or rebind are open by a process (named; nothing changed).
+6 VFs the plan would remove or rebind are open by a process (named; nothing changed);
+7 another provisioning run holds <run-dir>/provision.lock.
 `;
 
 function duration(v: string | undefined, name: string, dflt: number): number {
@@ -77,6 +79,7 @@ export const provisionCommand: Command = {
         'dev-root': { type: 'string' },
         'proc-root': { type: 'string' },
         'etc-root': { type: 'string' },
+        'run-dir': { type: 'string' },
         'sim-dir': { type: 'string' },
         'bind-retries': { type: 'string' },
         'retry-delay': { type: 'string' },
@@ -96,6 +99,7 @@ export const provisionCommand: Command = {
       dev: values['dev-root'] ? abs(values['dev-root']) : base.dev,
       proc: values['proc-root'] ? abs(values['proc-root']) : base.proc,
       etc: values['etc-root'] ? abs(values['etc-root']) : base.etc,
+      run: values['run-dir'] ? abs(values['run-dir']) : base.run,
     };
     const retries = values['bind-retries'] === undefined ? 5 : Number(values['bind-retries']);
     if (!Number.isInteger(retries) || retries < 1 || retries > 100) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--bind-retries "${values['bind-retries']}" is not 1..100`);

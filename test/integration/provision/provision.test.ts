@@ -169,6 +169,18 @@ describe('qatctl provision on the simulated kernel', () => {
     expect(Object.keys(after)).toEqual(Object.keys(before));
   });
 
+  it('runs one at a time: a live lock holder is named (exit 7), a dead one is taken over and the lock removed', async () => {
+    const dir = simHost('4xxx:1x16,sriov=off');
+    const lock = path.join(dir, 'run', 'qat', 'provision.lock');
+    fs.writeFileSync(lock, '1\n');
+    const r = await qatctl(['provision', '--sim-dir', dir]);
+    expect(r.code).toBe(7);
+    expect(r.err).toMatch(/another qatctl provision \(pid 1\) is running \(lock .*provision\.lock\)/);
+    fs.writeFileSync(lock, '999999999\n');
+    expect((await qatctl(['provision', '--sim-dir', dir, ...FAST])).code).toBe(0);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
   it('leaves a PF of an unsupported QAT generation alone and reports it', async () => {
     const dir = simHost('4xxx:1x16,sriov=off', 'ServicesEnabled=dc\n');
     const legacy = path.join(dir, 'sys', 'devices', 'pci0000:3d', '0000:3d:00.0');
