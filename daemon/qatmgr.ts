@@ -12,10 +12,11 @@ import fs from 'node:fs';
 
 const UPSTREAM_VERSION = '26.08.0';
 
+/** A start-up failure: one plain line on stderr (readable in a terminal and in the journal), then the exit status. */
 function fail(e: unknown, log?: Logger): never {
   if (isQatmgrError(e)) {
-    if (log) log.error({ event: 'fatal', code: e.code }, e.message);
-    else process.stderr.write(`qatmgr: ${e.message}\n`);
+    log?.flush();
+    process.stderr.write(`qatmgr: ${e.message} [${e.code}]\n`);
     process.exit(e.exitStatus);
   }
   process.stderr.write(`qatmgr: ${(e as Error).stack ?? String(e)}\n`);

@@ -3,7 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { simHost } from '../../helpers/sim.js';
+import { simHost, tmpDir } from '../../helpers/sim.js';
+import { generateHost, type SimPf } from '../../../src/sim/index.js';
 import { discover } from '../../../src/platform/discover.js';
 import { buildPlan } from '../../../src/sections/plan.js';
 import { Allocator } from '../../../src/sections/allocator.js';
@@ -126,6 +127,14 @@ describe('discovery', () => {
     expect(plan).toHaveLength(1); // every VF on its own bus: one section holds them all (upstream's VM behaviour)
     const alloc = new Allocator(plan, 0x1a08, true);
     expect(alloc.replies(alloc.sections[0]).deviceInfo.map((b) => b.readInt16LE(50))).toEqual([0, 1, 2]);
+  });
+
+  it('finds the parent PF by its full address, in another domain and at bus/dev/fn 0 (quirk 17)', () => {
+    const dir = path.join(tmpDir(), 'h');
+    const pf = (bdf: string, vf: string, g: number): SimPf => ({ bdf, family: '4xxx', numaNode: 0, iommuGroup: g, totalVfs: 16, services: 'sym;asym', state: 'up', vfs: [{ bdf: vf, iommuGroup: g + 100, driver: 'vfio-pci' }] });
+    const g = generateHost(dir, { pfs: [pf('0001:00:00.0', '0001:00:00.1', 40), pf('0002:00:00.0', '0002:00:00.1', 41)], guestVfs: [], cpus: 4, numaNodes: 1, noiommu: false, modules: {}, cmdline: '' });
+    const inv = discover(g.roots, log);
+    expect(inv.vfs.map((v) => `${v.bdf}->${v.pf!.bdf}#${v.pf!.pkgId}`)).toEqual(['0001:00:00.1->0001:00:00.0#0', '0002:00:00.1->0002:00:00.0#1']);
   });
 
   it('mixes families: 4xxx and 420xx PFs in driver order with their device types', () => {
