@@ -7,12 +7,10 @@ import { FAMILIES } from '../devices/catalogue.js';
 import { simulatedRoots, type Roots } from '../config/roots.js';
 import { parseBdf } from '../platform/pci.js';
 import type { SimHost, SimPf, SimVf } from './spec.js';
+import { writeUserland } from './userland.js';
 
 /** Marker file that says a directory is a simulated host (and what it holds). */
 export const SIM_MARKER = 'sim.json';
-
-/** gid of group `qat` in a simulated host's etc/group. */
-export const SIM_QAT_GID = 994;
 
 /** First IOMMU group number of VFs in a generated host (PF groups are 40 + PF index). */
 export function vfGroupBase(pfCount: number): number {
@@ -206,9 +204,8 @@ export function generateHost(dir: string, host: SimHost, opts: GenerateOptions =
   writeCpus(w, host);
   writeProc(w, host);
   w.dir(path.join(roots.etc, 'sysconfig'));
-  // the group file provisioning resolves `qat` from (upstream's ExecStartPre insists the group exists)
-  w.file(path.join(roots.etc, 'group'), `root:x:0:\nqat:x:${SIM_QAT_GID}:\n`);
   w.dir(roots.firmware);
+  writeUserland(roots, host);
   fs.writeFileSync(path.join(abs, SIM_MARKER), `${JSON.stringify(host, null, 2)}\n`);
   return { dir: abs, roots, host };
 }

@@ -3,6 +3,8 @@
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
+import { doctorCommand } from './doctor.js';
+import { migrateCommand } from './migrate.js';
 import { provisionCommand } from './provision.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand, provisionCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, doctorCommand, migrateCommand, provisionCommand];

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { snapshotTree, simHost, qatctl } from '../../helpers/tree.js';
-import { SIM_QAT_GID } from '../../../src/sim/generate.js';
+import { SIM_QAT_GID } from '../../../src/sim/userland.js';
 
 const dev = (dir: string, bdf: string) => path.join(dir, 'sys', 'bus', 'pci', 'devices', bdf);
 const read = (p: string) => fs.readFileSync(p, 'utf8');
@@ -156,6 +156,11 @@ describe('qatctl provision on the simulated kernel', () => {
 
   it('--permissions-only gives the existing vfio nodes to group qat and changes nothing else (for the udev rule)', async () => {
     const dir = simHost('default', 'ServicesEnabled=dc\n');
+    // as the kernel creates them: root-only
+    for (const n of fs.readdirSync(path.join(dir, 'dev', 'vfio')).filter((x) => x !== 'vfio')) {
+      fs.chownSync(path.join(dir, 'dev', 'vfio', n), 0, 0);
+      fs.chmodSync(path.join(dir, 'dev', 'vfio', n), 0o600);
+    }
     const before = snapshotTree(dir);
     const r = await qatctl(['provision', '--sim-dir', dir, '--permissions-only']);
     expect(r.code).toBe(0);
