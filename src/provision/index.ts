@@ -87,8 +87,17 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
     }
   }
   const t0 = performance.now();
-  const group = resolveGroup(cfg.group, o.roots.etc);
-  const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hugepagesState(kfs, o.roots), permissionsOnly: o.permissionsOnly });
+  // no QAT device: nothing will be given to the group, so a missing group is not an error here
+  const noDevices = inv.pfs.length === 0 && inv.guestVfs.length === 0;
+  let group: { name: string; gid: number };
+  try {
+    group = resolveGroup(cfg.group, o.roots.etc);
+  } catch (e) {
+    if (!noDevices) throw e;
+    group = { name: cfg.group, gid: -1 };
+  }
+  const hp = noDevices ? { baseIsDir: false, qat: undefined } : hugepagesState(kfs, o.roots);
+  const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hp, permissionsOnly: o.permissionsOnly });
   const planMs = performance.now() - t0;
   const holders = plan.empty || o.permissionsOnly ? [] : findHolders(o.roots.pids, nodesAtRisk(inv, plan));
   if (!o.dryRun && holders.length > 0) {

@@ -234,7 +234,7 @@ export function makePlan({ inv, cfg, roots, gid, groupName, hugepages, permissio
     if (!hugepages.qat) hpAction = 'create';
     else if (hugepages.qat.isDirectory && (hugepages.qat.gid !== gid || (hugepages.qat.mode & HUGEPAGES_GROUP_BITS) !== HUGEPAGES_GROUP_BITS)) hpAction = 'fix';
     else hpAction = 'none';
-  } else {
+  } else if (inv.pfs.length > 0 || inv.guestVfs.length > 0) {
     notes.push(`${path.join(roots.dev, 'hugepages')} is not a directory (hugetlbfs not mounted); no hugepages directory for qat`);
   }
   const hpSteps: Step[] = hpAction === 'create' || hpAction === 'fix'

@@ -10,7 +10,7 @@ export function renderReport(r: ProvisionReport): string {
   out.push(`config: ${r.configPath}`);
   out.push(`ServicesEnabled: ${p.services ?? '(kernel default kept)'}`);
   out.push(`POLICY: ${p.policy.value} (${p.policy.where}); ${p.policy.note}; ${p.policy.vfioVfs} VF(s) on vfio-pci after provisioning`);
-  out.push(`group: ${p.groupName} (gid ${p.gid})`);
+  out.push(`group: ${p.groupName} (${p.gid >= 0 ? `gid ${p.gid}` : 'not found; not needed without QAT devices'})`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   for (const n of p.notes) out.push(`note: ${n}`);
   for (const n of r.notReady) out.push(`not ready: ${n.what}: ${n.detail}; ${n.hint}`);
