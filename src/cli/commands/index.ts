@@ -5,6 +5,8 @@ import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
 import { doctorCommand } from './doctor.js';
 import { migrateCommand } from './migrate.js';
+import { selftestCommand } from './selftest.js';
+import { provisionCommand } from './provision.js';
 import { statusCommand } from './status.js';
 import { devicesCommand } from './devices.js';
 import { allocationsCommand } from './allocations.js';
@@ -16,5 +18,5 @@ import { releaseCommand, drainCmd, undrainCmd } from './release.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
-  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand, doctorCommand, migrateCommand,
+  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
 ];
