@@ -165,3 +165,25 @@ describe('qatctl changes (last: they alter the state the tests above read)', () 
     expect(v.previousHolder.pid).toBe(h.pid);
   });
 });
+
+describe('qatctl on a terminal', () => {
+  it('watch redraws the screen in place and colours the table when stdout is a TTY', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { watchCommand } = await import('../../src/cli/commands/watch.js');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (b) => { text += b; });
+    const code = await watchCommand.run(['--interval', '100ms', '--count', '2', '--admin-socket', d.adminSocket],
+      { out, err: new PassThrough(), env: {}, cwd: '/', isTTY: true });
+    expect(code).toBe(0);
+    expect(text.split('\x1b[H\x1b[2J')).toHaveLength(3);
+    expect(text).toContain('\x1b[1mSECTION');
+  });
+
+  it('probe --run-dir finds the client socket in the run directory', async () => {
+    const r = await qatctl(['probe', '--json', '--run-dir', path.dirname(d.socket)]);
+    // the release test above freed SSL_INT_2
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ socket: d.socket, section: 'SSL_INT_2' });
+  });
+});
