@@ -138,7 +138,7 @@ export class AdminServer {
       this.counters.seconds.set(req.op, (this.counters.seconds.get(req.op) ?? 0) + (performance.now() - t0) / 1000);
     } catch (e) {
       if (e instanceof AdminError) {
-        id = (e as AdminError & { id?: AdminId }).id ?? id;
+        id = e.id ?? id;
         this.count(this.counters.errors, e.code);
         if (this.log.isLevelEnabled('debug')) this.log.debug({ event: 'admin_error', code: e.code, uid: cred?.uid, pid: cred?.pid }, e.message);
         out = errorLine(id, e.code, e.message);

@@ -26,7 +26,8 @@ export type AdminResponse =
 
 /** An error answer the admin server sends (the code is one of QATMGR_E_ADMIN_*). */
 export class AdminError extends Error {
-  constructor(readonly code: string, message: string) {
+  /** `id` of the request when it could be read (so the error answer carries it). */
+  constructor(readonly code: string, message: string, readonly id: AdminId = null) {
     super(message);
     this.name = 'AdminError';
   }
@@ -49,14 +50,14 @@ export function parseRequest(line: string): AdminRequest {
     throw new AdminError('QATMGR_E_ADMIN_BAD_REQUEST', '"id" must be a string, a number or null');
   }
   if (o.v !== ADMIN_API_VERSION) {
-    throw Object.assign(new AdminError('QATMGR_E_ADMIN_VERSION', `unsupported API version ${JSON.stringify(o.v)}; this daemon speaks "v":${ADMIN_API_VERSION}`), { id });
+    throw new AdminError('QATMGR_E_ADMIN_VERSION', `unsupported API version ${JSON.stringify(o.v)}; this daemon speaks "v":${ADMIN_API_VERSION}`, id);
   }
   if (typeof o.op !== 'string' || o.op === '') {
-    throw Object.assign(new AdminError('QATMGR_E_ADMIN_BAD_REQUEST', '"op" must be a non-empty string'), { id });
+    throw new AdminError('QATMGR_E_ADMIN_BAD_REQUEST', '"op" must be a non-empty string', id);
   }
   const args = o.args === undefined ? {} : o.args;
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    throw Object.assign(new AdminError('QATMGR_E_ADMIN_BAD_REQUEST', '"args" must be a JSON object'), { id });
+    throw new AdminError('QATMGR_E_ADMIN_BAD_REQUEST', '"args" must be a JSON object', id);
   }
   return { v: ADMIN_API_VERSION, id, op: o.op, args: args as Record<string, unknown> };
 }
