@@ -67,6 +67,15 @@ describe('admin API on the simulated default host (16 sections of 2 VFs)', () =>
     expect([ra.unit, ra.container]).toEqual([cg.unit, cg.container]);
   });
 
+  it('a holder running as another user is shown with its uid, gid and user name (SO_PEERCRED + passwd)', async () => {
+    const h = await startHolder(d.socket, 'unprivileged', { uid: 65534, gid: 65534 });
+    holders.push(h);
+    expect(h.section).toBe('SSL_INT_0');
+    const v = await admin.request<AllocationsView>('allocations');
+    // the simulated host's etc/ has no passwd: the name comes from the real /etc/passwd
+    expect(v.allocations[0]).toMatchObject({ pid: h.pid, uid: 65534, gid: 65534, user: 'nobody', comm: 'unprivileged' });
+  });
+
   it('a forced release frees the section at once and the old holder gets BAD on its next request', async () => {
     const a = await hold('victim');
     expect(a.section).toBe('SSL_INT_0');

@@ -86,8 +86,8 @@ export interface Holder {
 }
 
 /** A separate process doing libqat's start-up handshake under process name (and comm) `name`, then waiting. */
-export async function startHolder(socket: string, name: string): Promise<Holder> {
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', HOLDER_SCRIPT, '--', socket, name], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startHolder(socket: string, name: string, as: { uid?: number; gid?: number } = {}): Promise<Holder> {
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', HOLDER_SCRIPT, '--', socket, name], { stdio: ['pipe', 'pipe', 'inherit'], cwd: '/', ...as });
   const lines = readline.createInterface({ input: proc.stdout! });
   const queue: string[] = [];
   let waiter: ((l: string) => void) | null = null;
