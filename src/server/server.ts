@@ -126,9 +126,14 @@ export class QatServer {
     let pending: Buffer | null = null;
     let first = true;
     const firstTimer = setTimeout(() => {
-      this.stats.timeouts++;
-      log.warn({ event: 'first_request_timeout', conn: connId, pid: session.pid }, `no request within ${this.opts.firstRequestTimeoutMs} ms; closing`);
-      sock.destroy();
+      // timers run before pending I/O in an event-loop turn: on a starved loop the request may already be waiting
+      // in the socket, so decide only after this turn's reads (setImmediate runs after the poll phase)
+      setImmediate(() => {
+        if (!first || sock.destroyed) return;
+        this.stats.timeouts++;
+        log.warn({ event: 'first_request_timeout', conn: connId, pid: session.pid }, `no request within ${this.opts.firstRequestTimeoutMs} ms; closing`);
+        sock.destroy();
+      });
     }, this.opts.firstRequestTimeoutMs);
 
     sock.on('data', (chunk: Buffer) => {
