@@ -6,6 +6,7 @@ import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/sett
 import { createLogger, levelForDebug, type Logger } from '../src/log.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, type Manager } from '../src/manager.js';
+import { startAdmin, type AdminHandle } from '../src/admin/index.js';
 import { prepareSocketPath } from '../src/server/listen.js';
 import { parseSimSpec, generateHost, SIM_MARKER } from '../src/sim/index.js';
 import fs from 'node:fs';
@@ -49,10 +50,12 @@ async function main(): Promise<void> {
   }
 
   let manager: Manager;
+  let admin: AdminHandle;
   try {
     manager = buildManager(settings, log);
     await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
+    admin = await startAdmin(manager, log, { version: UPSTREAM_VERSION });
   } catch (e) { fail(e, log); }
   manager.readyMs = Date.now() - manager.startedAt;
   log.info({ event: 'ready', socket: settings.socketPath, ms: manager.readyMs }, `serving on ${settings.socketPath}: ${statusLine(manager)}`);
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
-    manager.server.close().then(() => process.exit(0), () => process.exit(0));
+    Promise.all([manager.server.close(), admin.close()]).then(() => process.exit(0), () => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
