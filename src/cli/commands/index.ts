@@ -2,5 +2,6 @@
 
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
+import { probeCommand } from './probe.js';
 
-export const COMMANDS: Command[] = [simulateCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand];

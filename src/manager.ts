@@ -1,0 +1,100 @@
+// Assembles the manager from settings: scan -> inventory -> plan -> allocator -> socket server (DESIGN.md's flow).
+
+import type { Settings } from './config/settings.js';
+import type { Logger } from './log.js';
+import { discover, type Inventory } from './platform/discover.js';
+import { SysfsCapabilitySource, type CapabilitySource } from './devices/capabilities.js';
+import { buildPlan } from './sections/plan.js';
+import { Allocator } from './sections/allocator.js';
+import { buildPfReplies } from './protocol/replies.js';
+import { buildBadReplies, type ServeContext } from './protocol/handler.js';
+import { formatVersion } from './protocol/constants.js';
+import { QatServer } from './server/server.js';
+import { lookupGroup } from './server/listen.js';
+import { QatmgrError, ErrorCodes } from './errors.js';
+import path from 'node:path';
+
+export interface Manager {
+  settings: Settings;
+  inventory: Inventory;
+  allocator: Allocator;
+  server: QatServer;
+  ctx: ServeContext;
+  startedAt: number;
+  /** Time from the start of the build until the socket accepted, ms. */
+  readyMs?: number;
+}
+
+export interface BuildOptions {
+  capabilitySource?: CapabilitySource;
+  /** Serve this listening fd (socket activation). */
+  listenFd?: number;
+}
+
+/** Resolve the socket's group: the named one (must exist), else `qat` if the group file has it, else none. */
+function socketGid(settings: Settings): number | undefined {
+  const groupFile = path.join(settings.roots.etc, 'group');
+  if (settings.socketGroup !== undefined) {
+    const gid = lookupGroup(groupFile, settings.socketGroup);
+    if (gid === undefined) {
+      throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_VALUE, `command line: --socket-group="${settings.socketGroup}" is not a group in ${groupFile}`);
+    }
+    return gid;
+  }
+  return lookupGroup(groupFile, 'qat');
+}
+
+/** Scan the machine and build everything the daemon serves (no socket yet). */
+export function buildManager(settings: Settings, log: Logger, opts: BuildOptions = {}): Manager {
+  const startedAt = Date.now();
+  const inventory = discover(settings.roots, log);
+  const caps = opts.capabilitySource ?? new SysfsCapabilitySource(settings.roots);
+  const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
+  if (caps instanceof SysfsCapabilitySource) {
+    for (const n of caps.notes) log.warn({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
+  }
+  const allocator = new Allocator(plan, settings.protocolVersion, inventory.vm);
+  allocator.warm();
+  const ctx: ServeContext = {
+    version: settings.protocolVersion,
+    allocator,
+    pf: buildPfReplies(settings.protocolVersion, inventory.pfs),
+    bad: buildBadReplies(settings.protocolVersion),
+    onNote: (s, event, detail) => {
+      if (event === 'version_mismatch') {
+        log.error({ event, pid: s.pid, uid: s.uid, ...detail }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}`);
+      } else if (event === 'no_section') {
+        log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason: allocator.refusalReason() }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${allocator.refusalReason()}`);
+      } else {
+        log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
+      }
+    },
+  };
+  allocator.on('grant', (s, h) => {
+    log.info({ event: 'grant', section: s.name, pid: h.pid, uid: h.uid, bdf: s.plan.devices.map((d) => d.vf.bdf), processName: h.processName }, `section ${s.name} granted to pid ${h.pid}`);
+  });
+  allocator.on('release', (s, h, reason) => {
+    if (reason !== 'disconnect') log.info({ event: 'release', reason, section: s.name, pid: h.pid, uid: h.uid }, `section ${s.name} released (${reason})`);
+  });
+  const server = new QatServer({
+    socketPath: settings.socketPath,
+    listenFd: opts.listenFd,
+    gid: opts.listenFd === undefined ? socketGid(settings) : undefined,
+    firstRequestTimeoutMs: settings.firstRequestTimeoutMs,
+    idleTimeoutMs: settings.idleTimeoutMs,
+    maxConnections: settings.maxConnections,
+  }, ctx, log);
+
+  inventory.vfs.forEach((vf, i) => {
+    log.info({ event: 'device', index: i, bdf: vf.bdf, packed: `0x${vf.packed.toString(16)}`, pkgId: vf.pf?.pkgId ?? null, node: vf.numaNode, group: vf.group }, `device ${i}: ${vf.bdf}`);
+  });
+  const n = allocator.counts();
+  log.info({ event: 'plan', policy: settings.policy, sections: n.total, vfs: inventory.vfs.length, pfs: inventory.pfs.length, vm: inventory.vm }, `policy ${settings.policy}: ${n.total} sections over ${inventory.vfs.length} VFs of ${inventory.pfs.length} PFs`);
+  return { settings, inventory, allocator, server, ctx, startedAt };
+}
+
+/** One-line summary for logs and systemd STATUS=. */
+export function statusLine(m: Manager): string {
+  const c = m.allocator.counts();
+  return `${c.total} sections, ${c.held} held, ${m.inventory.vfs.length} VFs, ${m.inventory.pfs.length} PFs`;
+}

@@ -1,0 +1,65 @@
+// Online CPUs and NUMA nodes (the CPU table that core_affinity is drawn from), with upstream's gaps fixed.
+
+import path from 'node:path';
+import type { Roots } from '../config/roots.js';
+import { readAttr, listDir } from './fsio.js';
+
+export interface CpuTable {
+  online: number[];
+  /** CPUs of each node (index = node number); an empty or unknown node falls back to all online CPUs. */
+  nodes: number[][];
+  /** Remarks worth logging (empty nodes, missing files). */
+  notes: string[];
+}
+
+/** Parse a kernel CPU list such as "0-3,8,10-11". */
+export function parseCpuList(text: string): number[] | undefined {
+  const t = text.trim();
+  if (t === '') return [];
+  const out: number[] = [];
+  for (const part of t.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const a = Number(m[1]);
+    const b = m[2] !== undefined ? Number(m[2]) : a;
+    if (b < a || b - a > 65536) return undefined;
+    for (let c = a; c <= b; c++) out.push(c);
+  }
+  return out;
+}
+
+export function readCpuTable(roots: Roots): CpuTable {
+  const notes: string[] = [];
+  const sysCpu = path.join(roots.sys, 'devices', 'system', 'cpu', 'online');
+  const onlineRaw = readAttr(sysCpu);
+  let online = onlineRaw.ok ? parseCpuList(onlineRaw.text) : undefined;
+  if (!online || online.length === 0) {
+    notes.push(`${sysCpu}: unreadable or empty; assuming CPU 0 only`);
+    online = [0];
+  }
+  const nodeDir = path.join(roots.sys, 'devices', 'system', 'node');
+  const nodeNames = (listDir(nodeDir) ?? []).filter((n) => /^node\d+$/.test(n));
+  const nodes: number[][] = [];
+  const onlineSet = new Set(online);
+  let maxNode = -1;
+  for (const n of nodeNames) maxNode = Math.max(maxNode, Number(n.slice(4)));
+  for (let i = 0; i <= maxNode; i++) {
+    const r = readAttr(path.join(nodeDir, `node${i}`, 'cpulist'));
+    const list = r.ok ? parseCpuList(r.text) : undefined;
+    const usable = (list ?? []).filter((c) => onlineSet.has(c));
+    if (usable.length === 0) {
+      // upstream divides by zero here (quirk 18); we hand out all online CPUs instead
+      if (nodeNames.includes(`node${i}`)) notes.push(`NUMA node ${i} has no online CPUs; its devices use all online CPUs`);
+      nodes.push([...online]);
+    } else {
+      nodes.push(usable);
+    }
+  }
+  if (nodes.length === 0) nodes.push([...online]);
+  return { online, nodes, notes };
+}
+
+/** The CPU list for a device's node; an out-of-range node (quirk 18) gets all online CPUs. */
+export function cpusForNode(table: CpuTable, node: number): number[] {
+  return table.nodes[node] ?? table.online;
+}

@@ -1,0 +1,179 @@
+// The client socket: stream framing, first-request and idle timeouts, connection cap, SO_PEERCRED, release on close.
+
+import net from 'node:net';
+import fs from 'node:fs';
+import type { Logger } from '../log.js';
+import { HEADER_SIZE, MAX_REQUEST, MSG_NAMES } from '../protocol/constants.js';
+import { handleRequest, type ServeContext, type Session } from '../protocol/handler.js';
+import { getPeerCred, socketFd } from '../native/libc.js';
+import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
+
+export interface ServerOptions {
+  socketPath: string;
+  /** Serve this already-listening fd (socket activation) instead of binding `socketPath`. */
+  listenFd?: number;
+  /** Unix mode of the socket node (default 0660). */
+  mode?: number;
+  /** Group id given to the socket node. */
+  gid?: number;
+  firstRequestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+export interface ConnectionInfo {
+  session: Session;
+  openedAt: number;
+}
+
+export class QatServer {
+  private readonly server: net.Server;
+  private readonly conns = new Map<number, { sock: net.Socket; info: ConnectionInfo }>();
+  private nextId = 1;
+  private bound = false;
+  /** Counters for status lines and metrics. */
+  readonly stats = { accepted: 0, rejected: 0, protocolErrors: 0, timeouts: 0, requests: 0 };
+
+  constructor(private readonly opts: ServerOptions, private readonly ctx: ServeContext, private readonly log: Logger) {
+    this.server = net.createServer({ pauseOnConnect: false }, (sock) => this.onConnection(sock));
+    this.server.on('error', (e) => this.log.error({ event: 'server_error', err: e }, `socket server error: ${e.message}`));
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  connections(): ConnectionInfo[] {
+    return [...this.conns.values()].map((c) => c.info);
+  }
+
+  /** Bind (or adopt the passed fd) and listen; resolves once connections are accepted. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onErr = (e: Error): void => {
+        reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${this.opts.socketPath}: cannot listen: ${describeSysError(e)}`, { path: this.opts.socketPath }));
+      };
+      this.server.once('error', onErr);
+      const done = (): void => {
+        this.server.off('error', onErr);
+        resolve();
+      };
+      if (this.opts.listenFd !== undefined) {
+        this.server.listen({ fd: this.opts.listenFd }, done);
+        return;
+      }
+      // the node appears with the final mode: no window in which it is open to everyone
+      const old = process.umask(0o777 & ~(this.opts.mode ?? 0o660));
+      this.server.listen({ path: this.opts.socketPath, backlog: 511 }, () => {
+        process.umask(old);
+        this.bound = true;
+        try {
+          if (this.opts.gid !== undefined) fs.chownSync(this.opts.socketPath, -1, this.opts.gid);
+          fs.chmodSync(this.opts.socketPath, this.opts.mode ?? 0o660);
+        } catch (e) {
+          this.server.close();
+          reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${this.opts.socketPath}: cannot set group/mode: ${describeSysError(e)}`, { path: this.opts.socketPath }));
+          return;
+        }
+        done();
+      });
+      process.umask(old);
+    });
+  }
+
+  /** Stop accepting, close every connection (their sections are released), unlink the socket we created. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const { sock } of this.conns.values()) sock.destroy();
+    });
+    if (this.bound) {
+      try { fs.unlinkSync(this.opts.socketPath); } catch { /* already gone */ }
+      this.bound = false;
+    }
+  }
+
+  /** Close one connection (admin). */
+  disconnect(connId: number): boolean {
+    const c = this.conns.get(connId);
+    if (!c) return false;
+    c.sock.destroy();
+    return true;
+  }
+
+  private onConnection(sock: net.Socket): void {
+    if (this.conns.size >= this.opts.maxConnections) {
+      this.stats.rejected++;
+      this.log.warn({ event: 'connection_rejected', open: this.conns.size }, `connection limit ${this.opts.maxConnections} reached; closing new connection`);
+      sock.destroy();
+      return;
+    }
+    this.stats.accepted++;
+    const connId = this.nextId++;
+    const cred = getPeerCred(socketFd(sock));
+    const session: Session = { connId, pid: cred?.pid ?? 0, uid: cred?.uid ?? -1, gid: cred?.gid ?? -1, section: null, replies: null, requests: 0 };
+    const info: ConnectionInfo = { session, openedAt: Date.now() };
+    this.conns.set(connId, { sock, info });
+    const log = this.log;
+    const debug = log.isLevelEnabled('debug');
+    if (debug) log.debug({ event: 'connect', conn: connId, pid: session.pid, uid: session.uid }, 'client connected');
+
+    let pending: Buffer | null = null;
+    let first = true;
+    const firstTimer = setTimeout(() => {
+      this.stats.timeouts++;
+      log.warn({ event: 'first_request_timeout', conn: connId, pid: session.pid }, `no request within ${this.opts.firstRequestTimeoutMs} ms; closing`);
+      sock.destroy();
+    }, this.opts.firstRequestTimeoutMs);
+
+    sock.on('data', (chunk: Buffer) => {
+      let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      pending = null;
+      let off = 0;
+      while (buf.length - off >= 2) {
+        const len = buf.readUInt16LE(off);
+        if (len < HEADER_SIZE || len > MAX_REQUEST) {
+          this.stats.protocolErrors++;
+          log.warn({ event: 'protocol_error', conn: connId, pid: session.pid, len }, `frame length ${len} outside ${HEADER_SIZE}..${MAX_REQUEST}; closing connection`);
+          sock.destroy();
+          return;
+        }
+        if (buf.length - off < len) break;
+        const frame = buf.subarray(off, off + len);
+        off += len;
+        if (first) {
+          first = false;
+          clearTimeout(firstTimer);
+          if (this.opts.idleTimeoutMs > 0) sock.setTimeout(this.opts.idleTimeoutMs);
+        }
+        this.stats.requests++;
+        const reply = handleRequest(frame, session, this.ctx);
+        if (debug) log.debug({ event: 'request', conn: connId, pid: session.pid, type: MSG_NAMES[frame.readUInt16LE(4)] ?? frame.readUInt16LE(4), len, reply: MSG_NAMES[reply.readUInt16LE(4)], replyLen: reply.length, req: frame.toString('hex') }, 'request');
+        sock.write(reply);
+      }
+      if (off < buf.length) {
+        // keep the partial frame; copy it so the (possibly large) read buffer can be freed
+        pending = Buffer.from(buf.subarray(off));
+      }
+    });
+    sock.on('timeout', () => {
+      this.stats.timeouts++;
+      log.info({ event: 'idle_timeout', conn: connId, pid: session.pid }, 'idle connection closed');
+      sock.destroy();
+    });
+    sock.on('error', (e) => {
+      if (debug) log.debug({ event: 'socket_error', conn: connId, err: e.message }, 'socket error');
+    });
+    sock.on('close', () => {
+      clearTimeout(firstTimer);
+      this.conns.delete(connId);
+      const sec = session.section;
+      if (sec && this.ctx.allocator.release(sec, connId, 'disconnect')) {
+        log.info({ event: 'release', reason: 'disconnect', section: sec.name, pid: session.pid, uid: session.uid }, `Force release of section ${sec.name}`);
+      }
+      session.section = null;
+      session.replies = null;
+      if (debug) log.debug({ event: 'disconnect', conn: connId, pid: session.pid }, 'client disconnected');
+    });
+  }
+}
