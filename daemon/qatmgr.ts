@@ -1,25 +1,38 @@
 #!/usr/bin/env node
-// Entry point of the qatmgr daemon: parse settings, build the manager, listen, handle signals (logic lives in src/).
+// Entry point of the qatmgr daemon: parse settings, choose the run mode, build the manager, listen, report readiness, handle signals.
 
 import path from 'node:path';
+import fs from 'node:fs';
 import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/settings.js';
 import { createLogger, levelForDebug, type Logger } from '../src/log.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, type Manager } from '../src/manager.js';
 import { prepareSocketPath } from '../src/server/listen.js';
 import { parseSimSpec, generateHost, SIM_MARKER } from '../src/sim/index.js';
-import fs from 'node:fs';
+import { enterRunMode, type Lifecycle } from '../src/daemonize/daemonize.js';
+import { createNotifier, type Notifier } from '../src/systemd/notify.js';
+import { takeActivationSocket } from '../src/systemd/activation.js';
+import { installTestHooks } from '../src/systemd/test-hooks.js';
+import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
+import { rescan } from '../src/rescan.js';
 
 const UPSTREAM_VERSION = '26.08.0';
 
-function fail(e: unknown, log?: Logger): never {
-  if (isQatmgrError(e)) {
-    if (log) log.error({ event: 'fatal', code: e.code }, e.message);
-    else process.stderr.write(`qatmgr: ${e.message}\n`);
-    process.exit(e.exitStatus);
-  }
-  process.stderr.write(`qatmgr: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
+function errorText(e: unknown): string {
+  return isQatmgrError(e) ? e.message : ((e as Error).stack ?? String(e));
+}
+
+/** Log a start-up failure, tell whoever waits (background parent, systemd), exit with upstream's status. */
+function fail(e: unknown, lc: Lifecycle, log: Logger, notifier: Notifier): never {
+  if (isQatmgrError(e)) log.error({ event: 'fatal', code: e.code }, e.message);
+  else log.error({ event: 'fatal' }, errorText(e));
+  notifier.status(`failed: ${errorText(e)}`);
+  process.exit(lc.failed(e));
+}
+
+function status(m: Manager): string {
+  const adopted = m.allocator.adoptedSections().length;
+  return adopted > 0 ? `${statusLine(m)}, ${adopted} adopted` : statusLine(m);
 }
 
 async function main(): Promise<void> {
@@ -34,36 +47,102 @@ async function main(): Promise<void> {
       process.stderr.write(`qatmgr: ${e.message}\n\n${DAEMON_USAGE}`);
       process.exit(1);
     }
-    fail(e);
+    process.stderr.write(`qatmgr: ${errorText(e)}\n`);
+    process.exit(isQatmgrError(e) ? e.exitStatus : 1);
   }
+
+  // background mode without systemd: this process only waits for the re-executed daemon's report
+  const mode = enterRunMode({ foreground: settings.foreground, argv: process.argv.slice(2), pidFile: settings.pidFile, pidsRoot: settings.roots.pids });
+  if (mode.kind === 'parent') {
+    process.exitCode = await mode.exitCode;
+    return;
+  }
+  const lc = mode;
+
   const log = createLogger({ level: levelForDebug(settings.debug) });
   for (const w of settings.warnings) log.warn({ event: 'config' }, w);
+  const notifier = createNotifier({ onError: (m) => log.warn({ event: 'notify_failed' }, m) });
+  installTestHooks(process.env, log);
 
-  if (settings.simulate !== undefined) {
-    try {
+  let manager: Manager;
+  let ledger: Ledger;
+  let activated: { fd: number; name: string } | undefined;
+  try {
+    const pf = lc.takePidFile();
+    if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
+    if (settings.simulate !== undefined) {
       const host = parseSimSpec(settings.simulate);
       const dir = settings.simDir!;
       generateHost(dir, host, { force: fs.existsSync(path.join(dir, SIM_MARKER)) });
-    } catch (e) { fail(e, log); }
-  }
-
-  let manager: Manager;
-  try {
-    manager = buildManager(settings, log);
-    await prepareSocketPath(settings.socketPath);
+    }
+    const act = takeActivationSocket();
+    if (act) {
+      activated = act;
+      for (const i of act.ignored) log.warn({ event: 'activation_fd_ignored', fd: i.fd, name: i.name }, `socket activation: ignoring fd ${i.fd} (${i.name})`);
+    }
+    manager = buildManager(settings, log, { listenFd: act?.fd });
+    // adopt before the first client can be served: a new client must never get a VF a live old client holds
+    ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
+    fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
+    const restored = ledger.restore();
+    ledger.attach();
+    if (restored.adopted.length || restored.problem) {
+      log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);
+    }
+    if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
-  } catch (e) { fail(e, log); }
+  } catch (e) {
+    fail(e, lc, log, notifier);
+  }
   manager.readyMs = Date.now() - manager.startedAt;
-  log.info({ event: 'ready', socket: settings.socketPath, ms: manager.readyMs }, `serving on ${settings.socketPath}: ${statusLine(manager)}`);
-  if (settings.simulate !== undefined) {
+  lc.serving();
+  notifier.ready(status(manager));
+  const stopWatchdog = notifier.startWatchdog();
+  log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
+  if (settings.simulate !== undefined && lc.mode === 'foreground') {
     process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
   }
+
+  // STATUS= follows every grant and release (coalesced per event-loop turn)
+  let statusQueued = false;
+  const queueStatus = (): void => {
+    if (statusQueued || !notifier.enabled) return;
+    statusQueued = true;
+    setImmediate(() => { statusQueued = false; notifier.status(status(manager)); });
+  };
+  manager.allocator.on('grant', queueStatus);
+  manager.allocator.on('release', queueStatus);
+  manager.allocator.on('adopt', queueStatus);
+
+  let reloading = false;
+  process.on('SIGHUP', () => {
+    if (reloading) return;
+    reloading = true;
+    notifier.reloading('rescanning devices and settings');
+    try {
+      const out = parseDaemonArgs(process.argv.slice(2), process.env);
+      if (out.kind === 'run') {
+        for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
+        rescan(manager, out.settings, log);
+        log.level = levelForDebug(out.settings.debug);
+      }
+    } catch (e) {
+      log.error({ event: 'rescan_failed', code: isQatmgrError(e) ? e.code : undefined }, `rescan failed, still serving the previous devices: ${errorText(e)}`);
+    } finally {
+      reloading = false;
+      notifier.ready(status(manager));
+    }
+  });
 
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
     stopping = true;
+    notifier.stopping(`stopping (${sig})`);
+    stopWatchdog();
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
+    // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
+    ledger.close();
     manager.server.close().then(() => process.exit(0), () => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

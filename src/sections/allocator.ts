@@ -33,6 +33,8 @@ export interface AllocatorEvents {
   grant: [section: Section, holder: Holder];
   release: [section: Section, holder: Holder, reason: ReleaseReason];
   refuse: [holder: Holder, reason: string];
+  /** A section held again after a daemon restart for a process that still lives (ledger). */
+  adopt: [section: Section, holder: Holder];
 }
 
 export class Allocator extends EventEmitter<AllocatorEvents> {
@@ -100,6 +102,19 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     }
     if (blocked.length) parts.push(`${blocked.length} unavailable: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
     return parts.join('; ') || 'no sections';
+  }
+
+  /** Hold a free section for a process from before a daemon restart (ledger); false if it is taken. */
+  adopt(s: Section, holder: Holder): boolean {
+    if (s.holder !== null) return false;
+    s.holder = { ...holder, adopted: true };
+    this.emit('adopt', s, s.holder);
+    return true;
+  }
+
+  /** Sections held by processes from before a restart (no connection of ours). */
+  adoptedSections(): Section[] {
+    return this.sections.filter((s) => s.holder?.adopted === true);
   }
 
   /** Release a section if `connId` holds it. */
