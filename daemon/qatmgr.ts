@@ -94,15 +94,22 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(e, lc, log, notifier);
   }
-  manager.readyMs = Date.now() - manager.startedAt;
-  lc.serving();
-  notifier.ready(status(manager));
-  const stopWatchdog = notifier.startWatchdog();
-  log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
-  if (settings.simulate !== undefined && lc.mode === 'foreground') {
-    process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
-  }
-
+  // signal handlers go in before READY=1: a service manager may stop us the moment we are ready
+  let stopWatchdog = (): void => {};
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    notifier.stopping(`stopping (${sig})`);
+    stopWatchdog();
+    log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
+    // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
+    ledger.close();
+    manager.server.close().then(() => process.exit(0), () => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGPIPE', () => { /* a client went away mid-write: the socket reports it */ });
   // STATUS= follows every grant and release (coalesced per event-loop turn)
   let statusQueued = false;
   const queueStatus = (): void => {
@@ -134,20 +141,16 @@ async function main(): Promise<void> {
     }
   });
 
-  let stopping = false;
-  const stop = (sig: string): void => {
-    if (stopping) return;
-    stopping = true;
-    notifier.stopping(`stopping (${sig})`);
-    stopWatchdog();
-    log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
-    // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
-    ledger.close();
-    manager.server.close().then(() => process.exit(0), () => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGPIPE', () => { /* a client went away mid-write: the socket reports it */ });
+
+  // ready: the socket accepts, every handler is in place
+  manager.readyMs = Date.now() - manager.startedAt;
+  lc.serving();
+  notifier.ready(status(manager));
+  stopWatchdog = notifier.startWatchdog();
+  log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
+  if (settings.simulate !== undefined && lc.mode === 'foreground') {
+    process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
+  }
 }
 
 void main();
