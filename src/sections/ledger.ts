@@ -155,6 +155,7 @@ export class Ledger {
   private nextAdoptedConn = -1;
   private attached = false;
   private muted = false;
+  private closed = false;
   /** Writes that failed (reported once each in the log). */
   writeErrors = 0;
 
@@ -277,7 +278,7 @@ export class Ledger {
       for (const g of report.gone) log.info({ event: 'ledger_gone', section: g.section, pid: g.pid, reason: g.reason }, `section ${g.section} of pid ${g.pid} is free again: ${g.reason}`);
       if (report.orphanVfs.length) log.warn({ event: 'adopt_orphan_vfs', bdf: report.orphanVfs }, `live processes hold VFs that are in no section now: ${report.orphanVfs.join(', ')}`);
     } finally {
-      this.muted = false;
+      this.muted = this.closed;
     }
     this.persist();
     return report;
@@ -313,7 +314,13 @@ export class Ledger {
     return this.watch.size;
   }
 
+  /**
+   * Stop recording and watching. Called before the daemon closes its connections on shutdown: those closes are
+   * not releases (the processes keep their VFs), so the ledger keeps naming them for the next daemon.
+   */
   close(): void {
+    this.muted = true;
+    this.closed = true;
     this.watch.close();
   }
 }

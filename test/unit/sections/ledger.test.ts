@@ -78,6 +78,19 @@ describe('grants and releases', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('records no release once closed: connections closed by a stopping daemon are not releases', () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    const s = a.acquire(holder(1, process.pid))!;
+    ledger.close();
+    a.release(s, 1, 'disconnect');
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries.map((e) => e.section)).toEqual([s.name]);
+  });
+});
+
 describe('restore after a restart', () => {
   function grantTo(pids: number[]): void {
     const a = allocatorFor(sim.roots);
