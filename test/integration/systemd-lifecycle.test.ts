@@ -153,7 +153,7 @@ describe('background mode (no --foreground, no service manager)', () => {
   it('prints the daemon\'s whole start-up error and exits 1', () => {
     fs.rmSync(path.join(sim.roots.dev, 'vfio'), { recursive: true });
     const r = spawnSync(process.execPath, [DAEMON, ...sim.args], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, NOTIFY_SOCKET: '', LISTEN_FDS: '' } });
-    expect(r.status).toBe(1);
+    expect(r.status, `stderr: ${r.stderr}`).toBe(1);
     expect(r.stderr).toContain(`${path.join(sim.roots.dev, 'vfio')}: cannot list VFIO groups (is vfio-pci loaded?) [QATMGR_E_NO_VFIO_DIR]`);
     expect(fs.existsSync(path.join(sim.roots.run, 'qatmgr.pid'))).toBe(false);
   });
