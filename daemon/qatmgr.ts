@@ -22,10 +22,13 @@ function errorText(e: unknown): string {
   return isQatmgrError(e) ? e.message : ((e as Error).stack ?? String(e));
 }
 
-/** Log a start-up failure, tell whoever waits (background parent, systemd), exit with upstream's status. */
+/**
+ * A start-up failure: one plain line on stderr (readable in a terminal and in the journal), the same text to
+ * whoever waits (the background-mode parent prints it whole; systemd gets STATUS=failed: ...), then the exit status.
+ */
 function fail(e: unknown, lc: Lifecycle, log: Logger, notifier: Notifier): never {
-  if (isQatmgrError(e)) log.error({ event: 'fatal', code: e.code }, e.message);
-  else log.error({ event: 'fatal' }, errorText(e));
+  log.flush();
+  process.stderr.write(`qatmgr: ${errorText(e)}${isQatmgrError(e) ? ` [${e.code}]` : ''}\n`);
   notifier.status(`failed: ${errorText(e)}`);
   process.exit(lc.failed(e));
 }

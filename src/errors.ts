@@ -18,6 +18,8 @@ export const ErrorCodes = {
   QATMGR_E_DAEMONIZE: 'QATMGR_E_DAEMONIZE',
   QATMGR_E_LEDGER: 'QATMGR_E_LEDGER',
   QATMGR_E_INTERNAL: 'QATMGR_E_INTERNAL',
+  QATMGR_E_OOT_CONFIG: 'QATMGR_E_OOT_CONFIG',
+  QATMGR_E_MIGRATE_WRITE: 'QATMGR_E_MIGRATE_WRITE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `QATMGR_E_${string}`;
@@ -28,6 +30,8 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_CONFIG_VALUE: 1,
   QATMGR_E_USAGE: 1,
   QATMGR_E_SIM_SPEC: 1,
+  QATMGR_E_OOT_CONFIG: 1,
+  QATMGR_E_MIGRATE_WRITE: 1,
   QATMGR_E_NO_VFIO_DIR: 255,
   QATMGR_E_NO_DEVICES: 255,
   QATMGR_E_PF_TABLE: 234,

@@ -89,6 +89,9 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     log.info({ event: 'device', index: i, bdf: vf.bdf, packed: `0x${vf.packed.toString(16)}`, pkgId: vf.pf?.pkgId ?? null, node: vf.numaNode, group: vf.group }, `device ${i}: ${vf.bdf}`);
   });
   const n = allocator.counts();
+  if (settings.maxConnections < n.total + 16) {
+    log.warn({ event: 'config', maxConnections: settings.maxConnections, sections: n.total }, `--max-connections ${settings.maxConnections} leaves little room beyond ${n.total} sections for NUM_PF_DEVS-only clients`);
+  }
   log.info({ event: 'plan', policy: settings.policy, sections: n.total, vfs: inventory.vfs.length, pfs: inventory.pfs.length, vm: inventory.vm }, `policy ${settings.policy}: ${n.total} sections over ${inventory.vfs.length} VFs of ${inventory.pfs.length} PFs`);
   return { settings, inventory, allocator, server, ctx, startedAt };
 }

@@ -138,10 +138,32 @@ function rangeInt(raw: Raw | undefined, dflt: number, min: number, max: number):
   return v;
 }
 
+/**
+ * getopt takes the next word as an option's argument even when it starts with '-' ("-p -1" then fails the range
+ * check); parseArgs calls that ambiguous. Join such pairs into "--name=value" so the range check reports it.
+ */
+function joinOptionValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    let long: string | undefined;
+    if (a.startsWith('--') && !a.includes('=')) long = a.slice(2);
+    else if (/^-[a-z]$/.test(a)) long = Object.entries(OPTIONS).find(([, o]) => 'short' in o && o.short === a[1])?.[0];
+    const opt = long ? (OPTIONS as Record<string, { type: string }>)[long] : undefined;
+    if (opt?.type === 'string' && i + 1 < argv.length && argv[i + 1].startsWith('-')) {
+      out.push(`--${long}=${argv[i + 1]}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /** Parse the daemon's command line and environment. Throws QatmgrError (exit 1) on any bad value. */
 export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): ParseOutcome {
   // upstream's usage text advertises "-help"; accept it
-  const args = argv.map((a) => (a === '-help' ? '--help' : a));
+  const args = joinOptionValues(argv.map((a) => (a === '-help' ? '--help' : a)));
   let parsed;
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });

@@ -102,7 +102,7 @@ function startParent(opts: DaemonModeOptions, env: NodeJS.ProcessEnv): ParentOut
     };
     const decide = (): void => {
       if (report.startsWith('OK')) return settle(0);
-      if (report.startsWith('ERR\n')) return settle(1, report.slice(4));
+      if (report.startsWith('ERR\n')) return settle(1, `qatmgr: ${report.slice(4)}`);
       // EOF without a report: the child died before it could say anything; wait for its status to name it
       if (exited) {
         const how = exited.signal ? `was killed by ${exited.signal}` : `exited with status ${exited.code}`;

@@ -7,6 +7,7 @@ import { FAMILIES } from '../devices/catalogue.js';
 import { simulatedRoots, type Roots } from '../config/roots.js';
 import { parseBdf } from '../platform/pci.js';
 import type { SimHost, SimPf, SimVf } from './spec.js';
+import { writeUserland } from './userland.js';
 
 /** Marker file that says a directory is a simulated host (and what it holds). */
 export const SIM_MARKER = 'sim.json';
@@ -198,6 +199,7 @@ export function generateHost(dir: string, host: SimHost, opts: GenerateOptions =
   writeProc(w, host);
   w.dir(path.join(roots.etc, 'sysconfig'));
   w.dir(roots.firmware);
+  writeUserland(roots, host);
   fs.writeFileSync(path.join(abs, SIM_MARKER), `${JSON.stringify(host, null, 2)}\n`);
   return { dir: abs, roots, host };
 }

@@ -3,5 +3,7 @@
 import type { Command } from '../command.js';
 import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
+import { doctorCommand } from './doctor.js';
+import { migrateCommand } from './migrate.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, doctorCommand, migrateCommand];
