@@ -86,7 +86,8 @@ describe('restart after SIGKILL', () => {
     const ledger = path.join(sim.roots.run, 'qatmgr.ledger');
     fs.writeFileSync(ledger, '{"format": "qatmgr-ledger/1", "entries": [{"pid": "x"}]}');
     const d = await start();
-    const line = d.logs.find((l) => l.event === 'ledger_rejected');
+    // an error-level line: it comes on stderr, which may be read after stdout's 'ready'
+    const line = await d.waitLog((l) => l.event === 'ledger_rejected');
     expect(line).toMatchObject({ kind: 'corrupt', reason: 'entries[0].section is not a name' });
     expect(fs.readdirSync(sim.roots.run).some((f) => f.startsWith('qatmgr.ledger.corrupt-'))).toBe(true);
     const c = await holdSection(socket);
