@@ -5,5 +5,6 @@ import { simulateCommand } from './simulate.js';
 import { probeCommand } from './probe.js';
 import { doctorCommand } from './doctor.js';
 import { migrateCommand } from './migrate.js';
+import { selftestCommand } from './selftest.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand, doctorCommand, migrateCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, doctorCommand, migrateCommand, selftestCommand];
