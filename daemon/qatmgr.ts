@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
-    manager.server.close().then(() => process.exit(0), () => process.exit(0));
+    Promise.allSettled([manager.server.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

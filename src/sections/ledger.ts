@@ -96,22 +96,43 @@ export function readLedger(file: string, currentBootId: string | undefined): Led
   return parseLedger(text, currentBootId);
 }
 
-/** Write durably: temporary file, fsync, rename over the ledger, fsync the directory. */
-export function writeLedger(file: string, data: LedgerData): void {
+/**
+ * Replace the ledger atomically: temporary file, rename over the ledger. With `fsync` (the default) the data and
+ * the directory are flushed before returning; without it the caller flushes later (see `flushLedger`).
+ * A restarted daemon sees the new content as soon as the rename returns (the page cache survives any process
+ * crash); fsync only adds durability across a kernel crash or power loss.
+ */
+export function writeLedger(file: string, data: LedgerData, opts: { fsync?: boolean } = {}): void {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o640);
   try {
     fs.writeSync(fd, `${JSON.stringify(data, null, 1)}\n`);
-    fs.fsyncSync(fd);
+    if (opts.fsync !== false) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
+  if (opts.fsync !== false) fsyncDirSync(path.dirname(file));
+}
+
+function fsyncDirSync(dir: string): void {
   try {
-    const dfd = fs.openSync(path.dirname(file), 'r');
+    const dfd = fs.openSync(dir, 'r');
     try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
   } catch {
     /* a directory fsync is not supported everywhere; the rename itself is atomic */
+  }
+}
+
+/** fsync the ledger file and its directory on the thread pool (never blocks the event loop). */
+export async function flushLedger(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    const dh = await fs.promises.open(path.dirname(file), 'r');
+    try { await dh.sync(); } finally { await dh.close(); }
+  } catch {
+    /* see fsyncDirSync */
   }
 }
 
@@ -156,6 +177,8 @@ export class Ledger {
   private attached = false;
   private muted = false;
   private closed = false;
+  private dirty = false;
+  private flushing: Promise<void> | undefined;
   /** Writes that failed (reported once each in the log). */
   writeErrors = 0;
 
@@ -189,14 +212,38 @@ export class Ledger {
     return { format: LEDGER_FORMAT, bootId: this.bootId ?? null, daemonPid: this.opts.pid ?? process.pid, writtenAt: new Date().toISOString(), entries };
   }
 
+  /**
+   * Write the ledger now (synchronously, before the grant's reply leaves: atomic rename, visible at once to a
+   * restarted daemon) and fsync it off the event loop: a disk-backed run directory costs 10-90 ms per fsync on a
+   * loaded machine, which must not stall every connection. At most one flush runs; writes during it are
+   * flushed by one more.
+   */
   persist(): void {
     if (this.muted) return;
     try {
-      writeLedger(this.opts.file, this.snapshot());
+      writeLedger(this.opts.file, this.snapshot(), { fsync: false });
     } catch (e) {
       this.writeErrors++;
       this.opts.log.error({ event: 'ledger_write_failed', path: this.opts.file, err: describeSysError(e) }, `cannot write the allocation ledger ${this.opts.file}: ${describeSysError(e)}; a restart would forget current allocations`);
+      return;
     }
+    this.dirty = true;
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        try {
+          await flushLedger(this.opts.file);
+        } catch (e) {
+          this.opts.log.warn({ event: 'ledger_fsync_failed', path: this.opts.file, err: describeSysError(e) }, `cannot fsync the allocation ledger: ${describeSysError(e)}`);
+        }
+      }
+    })().finally(() => { this.flushing = undefined; });
+  }
+
+  /** Resolves once every write so far has been fsync'd (shutdown, tests). */
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   /**

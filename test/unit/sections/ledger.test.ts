@@ -76,6 +76,19 @@ describe('grants and releases', () => {
     expect(r.kind === 'ok' && r.data.entries).toEqual([]);
     ledger.close();
   });
+
+  it('writes synchronously (a restarted daemon sees the grant at once) and fsyncs off the event loop', async () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    for (let i = 1; i <= 3; i++) a.acquire(holder(i, process.pid));
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries.length).toBe(3);
+    await ledger.flushed();
+    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+    expect(ledger.writeErrors).toBe(0);
+    ledger.close();
+  });
 });
 
 describe('shutdown', () => {
