@@ -78,8 +78,20 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     for (const s of this.sections) if (this.servedDevices(s).length > 0) this.replies(s);
   }
 
+  /**
+   * Set by the ledger: a section adopted for this very process (same pid and start time) that a new connection
+   * of it should get back instead of a second section.
+   */
+  adoptedClaim: ((holder: Holder) => Section | undefined) | undefined;
+
   /** First-fit grant: the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
   acquire(holder: Holder): Section | null {
+    const claimed = this.adoptedClaim?.(holder);
+    if (claimed && claimed.holder?.adopted) {
+      claimed.holder = holder;
+      this.emit('grant', claimed, holder);
+      return claimed;
+    }
     for (const s of this.sections) {
       if (s.holder === null && this.blockedReason(s) === undefined) {
         s.holder = holder;

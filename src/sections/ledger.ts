@@ -345,6 +345,15 @@ export class Ledger {
     if (this.attached) return;
     this.attached = true;
     const { allocator } = this.opts;
+    // a process from before the restart that connects again gets its own adopted section back
+    allocator.adoptedClaim = (h) => {
+      const mine = allocator.sections.filter((s) => s.holder?.adopted && s.holder.pid === h.pid);
+      if (mine.length === 0) return undefined;
+      const st = processStartTime(this.opts.pidsRoot, h.pid);
+      const s = mine.find((x) => st !== undefined && this.startTimes.get(x.holder!.connId) === st);
+      if (s) this.opts.log.info({ event: 'adopted_reclaimed', section: s.name, pid: h.pid }, `pid ${h.pid} connected again and gets back its adopted section ${s.name}`);
+      return s;
+    };
     allocator.on('grant', (_s, h) => {
       this.startTimes.set(h.connId, processStartTime(this.opts.pidsRoot, h.pid) ?? null);
       this.persist();

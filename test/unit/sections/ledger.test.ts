@@ -200,6 +200,22 @@ describe('restore after a restart', () => {
     expect(report.problem!.movedTo).toMatch(/\.foreign-/);
   });
 
+  it('gives a process that connects again its own adopted section back instead of a second one', () => {
+    grantTo([process.pid]);
+    const a = allocatorFor(sim.roots);
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    l.restore();
+    l.attach();
+    const again = a.acquire(holder(50, process.pid))!;
+    expect(again.name).toBe('SSL_INT_0');
+    expect(again.holder?.connId).toBe(50);
+    expect(again.holder?.adopted).toBeUndefined();
+    expect(a.adoptedSections()).toEqual([]);
+    // another process still gets the next free section
+    expect(a.acquire(holder(51, process.pid + 1_000_000))!.name).toBe('SSL_INT_1');
+    l.close();
+  });
+
   it('keeps adopted sections in the ledger so a second restart adopts them again', () => {
     const owner = sleeper();
     grantTo([owner.pid!]);
