@@ -24,6 +24,10 @@ ms_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", (b - a) *
 
 [ "$(id -u)" = 0 ] || { echo "systemd e2e: must run as root" >&2; exit 1; }
 [ -f "$REPO/dist/daemon/qatmgr.js" ] || { echo "systemd e2e: build first (npm run build)" >&2; exit 1; }
+# one run at a time per rootfs (another worktree's `npm test` may be booting it right now)
+mkdir -p "$(dirname "$ROOTFS")"
+exec 9>"$ROOTFS.lock"
+flock -w 900 9 || { echo "systemd e2e: $ROOTFS.lock stayed busy for 15 min" >&2; exit 1; }
 "$REPO/scripts/e2e-rootfs.sh"
 
 # --- install the units and wrappers into the rootfs (idempotent; the rootfs is reused) -------------------
