@@ -21,6 +21,11 @@ export const ErrorCodes = {
   QATMGR_E_INTERNAL: 'QATMGR_E_INTERNAL',
   QATMGR_E_OOT_CONFIG: 'QATMGR_E_OOT_CONFIG',
   QATMGR_E_MIGRATE_WRITE: 'QATMGR_E_MIGRATE_WRITE',
+  QATMGR_E_NOT_READY: 'QATMGR_E_NOT_READY',
+  QATMGR_E_PROVISION_FAILED: 'QATMGR_E_PROVISION_FAILED',
+  QATMGR_E_ROLLBACK_INCOMPLETE: 'QATMGR_E_ROLLBACK_INCOMPLETE',
+  QATMGR_E_VF_IN_USE: 'QATMGR_E_VF_IN_USE',
+  QATMGR_E_PROVISION_BUSY: 'QATMGR_E_PROVISION_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `QATMGR_E_${string}`;
@@ -45,6 +50,12 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_LIBQAT_LOAD: 3,
   QATMGR_E_LIBQAT_START: 3,
   QATMGR_E_CPA: 1,
+  // qatctl provision (docs/provisioning.md)
+  QATMGR_E_NOT_READY: 3,
+  QATMGR_E_PROVISION_FAILED: 4,
+  QATMGR_E_ROLLBACK_INCOMPLETE: 5,
+  QATMGR_E_VF_IN_USE: 6,
+  QATMGR_E_PROVISION_BUSY: 7,
 };
 
 export class QatmgrError extends Error {

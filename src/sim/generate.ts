@@ -12,6 +12,11 @@ import { writeUserland } from './userland.js';
 /** Marker file that says a directory is a simulated host (and what it holds). */
 export const SIM_MARKER = 'sim.json';
 
+/** First IOMMU group number of VFs in a generated host (PF groups are 40 + PF index). */
+export function vfGroupBase(pfCount: number): number {
+  return Math.max(100, 40 + pfCount);
+}
+
 export interface GenerateOptions {
   /** Replace an existing simulated host in `dir` (never anything else). */
   force?: boolean;
@@ -23,7 +28,7 @@ export interface GeneratedHost {
   host: SimHost;
 }
 
-function hex4(n: number): string {
+export function hex4(n: number): string {
   return `0x${n.toString(16).padStart(4, '0')}`;
 }
 
@@ -53,7 +58,8 @@ export function busDir(bdf: string): string {
   return `pci${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}`;
 }
 
-class Writer {
+/** Writes files, links and directories of a simulated tree (exported for the kernel model). */
+export class Writer {
   constructor(readonly roots: Roots) {}
   file(p: string, content: string): void {
     fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -73,7 +79,7 @@ export function deviceDir(roots: Roots, bdf: string): string {
   return path.join(roots.sys, 'devices', busDir(bdf), bdf);
 }
 
-function writeVf(w: Writer, vf: SimVf, vfId: number, vfDriver: string, numaNode: number, pfBdf: string | undefined, noiommu: boolean): void {
+export function writeVf(w: Writer, vf: SimVf, vfId: number, vfDriver: string, numaNode: number, pfBdf: string | undefined, noiommu: boolean): void {
   const { sys, dev } = w.roots;
   const d = deviceDir(w.roots, vf.bdf);
   const driverName = vf.driver === 'vfio-pci' ? 'vfio-pci' : vf.driver === 'kernel' ? vfDriver : undefined;

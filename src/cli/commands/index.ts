@@ -6,5 +6,6 @@ import { probeCommand } from './probe.js';
 import { doctorCommand } from './doctor.js';
 import { migrateCommand } from './migrate.js';
 import { selftestCommand } from './selftest.js';
+import { provisionCommand } from './provision.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand, doctorCommand, migrateCommand, selftestCommand];
+export const COMMANDS: Command[] = [probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand];

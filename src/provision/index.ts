@@ -1,0 +1,143 @@
+// Provisioning end to end: choose the kernel layer, read the config, wait for the driver, plan, and apply (or only plan).
+
+import path from 'node:path';
+import type { Roots } from '../config/roots.js';
+import { RealKernelFs, simulatedHostDir, type KernelFs } from './kernelfs.js';
+import { SimKernelFs } from '../sim/kernel.js';
+import { readProvisionConfig, type ProvisionConfig } from './config.js';
+import { readInventory } from './inventory.js';
+import { checkReadiness, waitReady, type NotReady } from './readiness.js';
+import { resolveGroup } from './group.js';
+import { makePlan, type Plan, type HugepagesState } from './plan.js';
+import { applyPlan, type ApplyResult } from './apply.js';
+import { findHolders, nodesAtRisk, type NodeHolder } from './busy.js';
+import { QatmgrError } from '../errors.js';
+import { takeLock } from './lock.js';
+
+export interface ProvisionOptions {
+  roots: Roots;
+  configPath: string;
+  /** --config was given: the file must exist. */
+  configExplicit: boolean;
+  env: NodeJS.ProcessEnv;
+  cliPolicy?: string;
+  cliGroup?: string;
+  dryRun: boolean;
+  /** Only fix /dev/vfio node group and mode (for the udev rule); no wait, no services, SR-IOV or binds. */
+  permissionsOnly?: boolean;
+  timeoutMs: number;
+  pollMs?: number;
+  bindRetries?: number;
+  retryDelayMs?: number;
+  /** Use this kernel layer instead of choosing one from the roots. */
+  kfs?: KernelFs;
+  progress?: (line: string) => void;
+  log?: (line: string) => void;
+}
+
+export interface ProvisionReport {
+  kernel: string;
+  configPath: string;
+  warnings: string[];
+  notReady: NotReady[];
+  /** Processes holding /dev/vfio nodes the plan would take away (apply refuses to start while any). */
+  holders: NodeHolder[];
+  plan: Plan;
+  dryRun: boolean;
+  result: ApplyResult | undefined;
+  timings: { readyWaitMs: number; planMs: number; applyMs: number; retryWaitMs: number };
+}
+
+/** The simulated kernel when the roots point into a simulated host (DIR/sim.json), else the real machine. */
+export function chooseKernelFs(roots: Roots, env: NodeJS.ProcessEnv): KernelFs {
+  const dir = simulatedHostDir(roots);
+  return dir ? new SimKernelFs(dir, { env, roots }) : new RealKernelFs();
+}
+
+function hugepagesState(kfs: KernelFs, roots: Roots): HugepagesState {
+  const base = path.join(roots.dev, 'hugepages');
+  let baseIsDir = false;
+  try {
+    baseIsDir = kfs.stat(base).isDirectory;
+  } catch {
+    baseIsDir = false;
+  }
+  let qat: HugepagesState['qat'];
+  try {
+    const s = kfs.stat(path.join(base, 'qat'));
+    qat = { gid: s.gid, mode: s.mode, isDirectory: s.isDirectory };
+  } catch {
+    qat = undefined;
+  }
+  return { baseIsDir, qat };
+}
+
+export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
+  const kfs = o.kfs ?? chooseKernelFs(o.roots, o.env);
+  const cfg: ProvisionConfig = readProvisionConfig({ configPath: o.configPath, explicit: o.configExplicit, env: o.env, cliPolicy: o.cliPolicy, cliGroup: o.cliGroup });
+  let inv = readInventory(kfs, o.roots);
+  let readyWaitMs = 0;
+  let notReady: NotReady[] = [];
+  if (inv.pfs.length > 0 && !o.permissionsOnly) {
+    if (o.dryRun) {
+      notReady = checkReadiness(kfs, o.roots, inv);
+    } else {
+      readyWaitMs = (await waitReady(kfs, o.roots, inv, { timeoutMs: o.timeoutMs, pollMs: o.pollMs ?? 100, progress: o.progress })).waitedMs;
+      inv = readInventory(kfs, o.roots);
+    }
+  }
+  const t0 = performance.now();
+  // no QAT device: nothing will be given to the group, so a missing group is not an error here
+  const noDevices = inv.pfs.length === 0 && inv.guestVfs.length === 0;
+  let group: { name: string; gid: number };
+  try {
+    group = resolveGroup(cfg.group, o.roots.etc);
+  } catch (e) {
+    if (!noDevices) throw e;
+    group = { name: cfg.group, gid: -1 };
+  }
+  const hp = noDevices ? { baseIsDir: false, qat: undefined } : hugepagesState(kfs, o.roots);
+  const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hp, permissionsOnly: o.permissionsOnly });
+  const planMs = performance.now() - t0;
+  const holders = plan.empty || o.permissionsOnly ? [] : findHolders(o.roots.pids, nodesAtRisk(inv, plan));
+  if (!o.dryRun && holders.length > 0) {
+    const lines = holders.map((h) => `  ${h.node} (VF ${h.vf}${h.pf !== '-' ? ` of PF ${h.pf}` : ''}) is open by pid ${h.pid} (${h.comm})`);
+    throw new QatmgrError(
+      'QATMGR_E_VF_IN_USE',
+      `VFs this plan would remove or rebind are in use; nothing was changed. Stop these processes (QAT applications, VMs) and run again:\n${lines.join('\n')}`,
+      { holders },
+    );
+  }
+  let result: ApplyResult | undefined;
+  let applyMs = 0;
+  if (!o.dryRun && !plan.empty) {
+    const lock = o.permissionsOnly ? undefined : takeLock(o.roots.run, o.roots.pids);
+    try {
+      const t1 = performance.now();
+      result = await applyPlan(kfs, o.roots, inv, plan, {
+        bindRetries: o.bindRetries ?? 5,
+        retryDelayMs: o.retryDelayMs ?? 1000,
+        kernelVfs: cfg.kernelVfs,
+        log: o.log,
+      });
+      applyMs = performance.now() - t1;
+    } finally {
+      lock?.release();
+    }
+  }
+  return {
+    kernel: kfs.kind,
+    configPath: cfg.path,
+    warnings: cfg.warnings,
+    notReady,
+    holders,
+    plan,
+    dryRun: o.dryRun,
+    result,
+    timings: { readyWaitMs, planMs, applyMs, retryWaitMs: result?.waitedMs ?? 0 },
+  };
+}
+
+export { readProvisionConfig } from './config.js';
+export { makePlan } from './plan.js';
+export type { Plan, Step, PfPlan } from './plan.js';

@@ -1,0 +1,343 @@
+// The simulator's kernel model: a KernelFs whose writes to the simulated sysfs obey the QAT/PCI kernel rules and have their effects.
+//
+// The state lives in the tree itself (plain files), so every process that opens the same simulated host sees
+// the same machine. Rules, with the kernel source they come from (torvalds/linux):
+// - drivers/crypto/intel/qat/qat_common/adf_sysfs.c
+//     state_store: "up"/"down" (sysfs_match_string) else -EINVAL; "down" when already down and "up" when
+//       already up succeed without effect.
+//     cfg_services_store: value checked first (-EINVAL, see src/provision/service-rules.ts), then -EINVAL
+//       while the device is up ("must be down to reconfigure the service"); the written text is kept.
+// - drivers/crypto/intel/qat/qat_common/adf_init.c adf_dev_stop()/adf_dev_shutdown(): bringing a PF down
+//   calls hw_data->disable_iov() = adf_disable_sriov(): its VFs disappear (sriov_numvfs reads 0).
+// - drivers/crypto/intel/qat/qat_common/adf_sriov.c adf_sriov_configure(): a started PF is brought down and
+//   up again, and pci_enable_sriov(pdev, totalvfs) always enables ALL VFs whatever number was written;
+//   the PF is up afterwards.
+// - drivers/pci/iov.c sriov_numvfs_store(): not a u16 -> -EINVAL; > sriov_totalvfs -> -ERANGE; equal to the
+//   current count -> no-op; no driver bound to the PF -> -ENOENT; 0 disables; a non-zero count while VFs
+//   are enabled -> -EBUSY ("Disable before enabling"). New VFs are probed by a matching loaded VF driver
+//   (sriov_drivers_autoprobe), else left unbound; each gets an IOMMU group (lowest free number).
+// - drivers/base/bus.c bind_store()/unbind_store(), drivers/pci/pci-driver.c driver_override: bind of a
+//   device that is missing, already bound, or not matched (driver_override names another driver, or
+//   vfio-pci without override: it has no static ids) -> -ENODEV; unbind of a device not bound to that
+//   driver -> -ENODEV. driver_override: a newline or empty write clears it (reads "(null)").
+// - drivers/vfio/group.c: /dev/vfio/<group> exists while a device of the group is bound to vfio-pci;
+//   it is created root:root 0600.
+// - fs/kernfs: writing a sysfs attribute that has no store method fails with -EACCES (even for root).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { RealKernelFs, type KernelFs } from '../provision/kernelfs.js';
+import { simulatedRoots, type Roots } from '../config/roots.js';
+import { FAMILIES, familyByPfId, familyByVfId, type Family } from '../devices/catalogue.js';
+import { parseBdf, formatBdf } from '../platform/pci.js';
+import { kernelParseServices } from '../provision/service-rules.js';
+import { FaultInjector, readFaultsFile, parseFaultSpec, sysError } from './faults.js';
+import { Writer, writeVf, vfGroupBase, SIM_MARKER } from './generate.js';
+import { vfAddress, type SimHost } from './spec.js';
+
+/** sysfs attributes that have a store method (writable); any other sysfs write is -EACCES. */
+const WRITABLE = new Set([
+  'state', 'cfg_services', 'pm_idle_enabled', 'auto_reset', 'rp2srv', 'sriov_numvfs', 'sriov_drivers_autoprobe',
+  'driver_override', 'bind', 'unbind', 'new_id', 'remove_id', 'reset', 'remove', 'rescan',
+]);
+
+const VFIO_DRIVER = 'vfio-pci';
+
+/** Module that provides a driver, for modprobe and /proc/modules. */
+function moduleOfDriver(name: string): string | undefined {
+  if (name === VFIO_DRIVER) return 'vfio_pci';
+  for (const f of Object.values(FAMILIES)) {
+    if (f.pfDriver === name) return f.module;
+    if (f.vfDriver === name) return `qat_${f.vfDriver}`;
+  }
+  return undefined;
+}
+
+function driverOfModule(mod: string): string | undefined {
+  const m = mod.replace(/-/g, '_');
+  if (m === 'vfio_pci') return VFIO_DRIVER;
+  for (const f of Object.values(FAMILIES)) {
+    if (f.module === m) return f.pfDriver;
+    if (`qat_${f.vfDriver}` === m) return f.vfDriver;
+  }
+  return undefined;
+}
+
+export interface SimKernelOptions {
+  /** Environment to read QATSIM_FAULT from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Roots to use instead of simulatedRoots(dir) (e.g. explicit --sysfs-root/--dev-root into the same host). */
+  roots?: Roots;
+}
+
+export class SimKernelFs extends RealKernelFs implements KernelFs {
+  override readonly kind: string;
+  readonly roots: Roots;
+  readonly faults: FaultInjector;
+  private readonly host: SimHost;
+  private readonly sysReal: string;
+
+  constructor(readonly dir: string, opts: SimKernelOptions = {}) {
+    super();
+    this.dir = path.resolve(dir);
+    this.kind = `simulated kernel (${this.dir})`;
+    this.roots = opts.roots ?? simulatedRoots(this.dir);
+    this.sysReal = fs.realpathSync(this.roots.sys);
+    this.host = JSON.parse(fs.readFileSync(path.join(this.dir, SIM_MARKER), 'utf8')) as SimHost;
+    const env = opts.env ?? process.env;
+    const rules = [...readFaultsFile(this.dir), ...(env.QATSIM_FAULT ? parseFaultSpec(env.QATSIM_FAULT) : [])];
+    this.faults = new FaultInjector(this.dir, rules);
+  }
+
+  // reads are plain: the tree is the state (inherited from RealKernelFs)
+
+  // ---- plain mutations (with fault injection) ---------------------------------------------------
+  override chown(p: string, uid: number, gid: number): void {
+    this.faults.check('chown', p, 'chown');
+    fs.chownSync(p, uid, gid);
+  }
+  override chmod(p: string, mode: number): void {
+    this.faults.check('chmod', p, 'chmod');
+    fs.chmodSync(p, mode);
+  }
+  override mkdir(p: string, mode: number): void {
+    this.faults.check('mkdir', p, 'mkdir');
+    fs.mkdirSync(p, { mode });
+    fs.chmodSync(p, mode);
+  }
+
+  /** Loading a module registers its driver (bind/unbind files) and lists it Live in proc/modules. */
+  override modprobe(name: string): void {
+    const drv = driverOfModule(name);
+    if (!drv) throw sysError('ENOENT', 'modprobe', name, ' (no such module in the simulator)');
+    const d = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
+    if (!fs.existsSync(d)) {
+      fs.mkdirSync(d, { recursive: true });
+      for (const f of drv === VFIO_DRIVER ? ['bind', 'unbind', 'new_id', 'remove_id'] : ['bind', 'unbind']) fs.writeFileSync(path.join(d, f), '');
+    }
+    const mods = path.join(this.roots.proc, 'modules');
+    const text = fs.existsSync(mods) ? fs.readFileSync(mods, 'utf8') : '';
+    const mod = name.replace(/-/g, '_');
+    if (!text.split('\n').some((l) => l.split(' ')[0] === mod)) {
+      fs.writeFileSync(mods, `${text}${mod} 65536 0 - Live 0x0000000000000000\n`);
+    }
+  }
+
+  // ---- sysfs stores ------------------------------------------------------------------------------
+  override writeFile(p: string, data: string): void {
+    const abs = path.resolve(p);
+    this.faults.check('write', abs, 'write');
+    let real: string;
+    try {
+      real = path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      throw sysError('ENOENT', 'open', abs);
+    }
+    if (!fs.existsSync(real)) throw sysError('ENOENT', 'open', abs);
+    if (!real.startsWith(this.sysReal + path.sep)) {
+      fs.writeFileSync(real, data);
+      return;
+    }
+    const attr = path.basename(real);
+    if (!WRITABLE.has(attr)) throw sysError('EACCES', 'open', abs);
+    const parent = path.dirname(real);
+    const fail = (code: string): never => {
+      throw sysError(code, 'write', abs);
+    };
+    if (path.basename(parent) === 'qat' && (attr === 'state' || attr === 'cfg_services')) {
+      const dev = path.dirname(parent);
+      if (attr === 'state') this.storeState(dev, data, fail);
+      else this.storeServices(dev, data, fail);
+      return;
+    }
+    const driversDir = path.join(this.sysReal, 'bus', 'pci', 'drivers');
+    if (path.dirname(parent) === driversDir && (attr === 'bind' || attr === 'unbind')) {
+      const drv = path.basename(parent);
+      const bdf = data.trim();
+      if (attr === 'bind') this.bind(drv, bdf, fail);
+      else this.unbind(drv, bdf, fail);
+      return;
+    }
+    if (attr === 'sriov_numvfs') return this.storeNumVfs(parent, data, fail);
+    if (attr === 'driver_override') {
+      const v = data.replace(/\n$/, '');
+      if (v.length >= 4096) fail('EINVAL');
+      fs.writeFileSync(real, v === '' ? '(null)\n' : `${v}\n`);
+      return;
+    }
+    fs.writeFileSync(real, data);
+  }
+
+  // ---- the model ------------------------------------------------------------------------------------
+  private pfFamily(dev: string): Family | undefined {
+    try {
+      return familyByPfId(parseInt(fs.readFileSync(path.join(dev, 'device'), 'utf8'), 16));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private readState(dev: string): string {
+    return fs.readFileSync(path.join(dev, 'qat', 'state'), 'utf8').trim();
+  }
+
+  private storeState(dev: string, data: string, fail: (c: string) => never): void {
+    const v = data.endsWith('\n') ? data.slice(0, -1) : data;
+    if (v !== 'up' && v !== 'down') fail('EINVAL');
+    const cur = this.readState(dev);
+    if (v === cur) return;
+    if (v === 'down') this.disableSriov(dev);
+    fs.writeFileSync(path.join(dev, 'qat', 'state'), `${v}\n`);
+  }
+
+  private storeServices(dev: string, data: string, fail: (c: string) => never): void {
+    const fam = this.pfFamily(dev);
+    if (!fam) fail('EINVAL');
+    const parsed = kernelParseServices(fam!.name, data);
+    if ('errno' in parsed) fail(parsed.errno);
+    if (this.readState(dev) === 'up') fail('EINVAL');
+    // Kernels up to 6.11 keep the matched string as written (sysfs_match_string over a fixed list that has
+    // both "sym;asym" and "asym;sym"); later ones print the set in enum order. The model keeps the written
+    // text, so a rollback restores the exact original; readers must compare sets, never strings.
+    fs.writeFileSync(path.join(dev, 'qat', 'cfg_services'), `${data.endsWith('\n') ? data.slice(0, -1) : data}\n`);
+  }
+
+  private numVfs(dev: string): number {
+    return Number(fs.readFileSync(path.join(dev, 'sriov_numvfs'), 'utf8').trim()) || 0;
+  }
+
+  private storeNumVfs(dev: string, data: string, fail: (c: string) => never): void {
+    const v = data.endsWith('\n') ? data.slice(0, -1) : data;
+    if (!/^\+?[0-9]+$/.test(v) || Number(v) > 0xffff) fail('EINVAL');
+    const n = Number(v);
+    const total = Number(fs.readFileSync(path.join(dev, 'sriov_totalvfs'), 'utf8').trim()) || 0;
+    if (n > total) fail('ERANGE');
+    const cur = this.numVfs(dev);
+    if (n === cur) return;
+    if (!fs.existsSync(path.join(dev, 'driver'))) fail('ENOENT');
+    if (n === 0) {
+      this.disableSriov(dev);
+      return;
+    }
+    if (cur !== 0) fail('EBUSY');
+    const fam = this.pfFamily(dev);
+    if (!fam) fail('ENOENT');
+    // adf_sriov_configure(): down if started, up again, then enable all totalvfs
+    if (fs.existsSync(path.join(dev, 'qat', 'state'))) fs.writeFileSync(path.join(dev, 'qat', 'state'), 'up\n');
+    this.enableSriov(dev, fam!, total);
+  }
+
+  private enableSriov(dev: string, fam: Family, count: number): void {
+    const pfBdf = path.basename(dev);
+    const pfAddr = parseBdf(pfBdf)!;
+    const w = new Writer(this.roots);
+    const numa = Number(fs.readFileSync(path.join(dev, 'numa_node'), 'utf8').trim());
+    const groupsDir = path.join(this.roots.sys, 'kernel', 'iommu_groups');
+    let g = vfGroupBase(this.host.pfs.length);
+    const autoprobe = fs.existsSync(path.join(this.roots.sys, 'bus', 'pci', 'drivers', fam.vfDriver));
+    for (let k = 0; k < count; k++) {
+      while (fs.existsSync(path.join(groupsDir, String(g)))) g++;
+      const bdf = formatBdf(vfAddress(pfAddr, k));
+      writeVf(w, { bdf, iommuGroup: g, driver: 'none' }, fam.vfId, fam.vfDriver, Number.isFinite(numa) ? numa : -1, pfBdf, this.host.noiommu);
+      fs.symlinkSync(`../${bdf}`, path.join(dev, `virtfn${k}`));
+      if (autoprobe) this.attach(fam.vfDriver, path.join(path.dirname(dev), bdf));
+    }
+    fs.writeFileSync(path.join(dev, 'sriov_numvfs'), `${count}\n`);
+  }
+
+  private disableSriov(dev: string): void {
+    const links = fs.readdirSync(dev).filter((e) => /^virtfn[0-9]+$/.test(e));
+    for (const l of links) {
+      const vf = path.resolve(dev, fs.readlinkSync(path.join(dev, l)));
+      const bdf = path.basename(vf);
+      const drv = this.driverOf(vf);
+      if (drv) this.detach(drv, vf);
+      const group = path.basename(fs.readlinkSync(path.join(vf, 'iommu_group')));
+      fs.rmSync(path.join(this.roots.sys, 'kernel', 'iommu_groups', group), { recursive: true, force: true });
+      fs.rmSync(path.join(this.roots.sys, 'bus', 'pci', 'devices', bdf), { force: true });
+      fs.rmSync(vf, { recursive: true, force: true });
+      fs.rmSync(path.join(dev, l), { force: true });
+    }
+    if (fs.existsSync(path.join(dev, 'sriov_numvfs'))) fs.writeFileSync(path.join(dev, 'sriov_numvfs'), '0\n');
+  }
+
+  private driverOf(devDir: string): string | undefined {
+    try {
+      return path.basename(fs.readlinkSync(path.join(devDir, 'driver')));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private deviceDir(bdf: string): string | undefined {
+    try {
+      return fs.realpathSync(path.join(this.roots.sys, 'bus', 'pci', 'devices', bdf));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private matches(drv: string, dev: string): boolean {
+    const override = fs.existsSync(path.join(dev, 'driver_override')) ? fs.readFileSync(path.join(dev, 'driver_override'), 'utf8').trim() : '(null)';
+    if (override !== '(null)' && override !== '') return override === drv;
+    if (drv === VFIO_DRIVER) return false;
+    const id = parseInt(fs.readFileSync(path.join(dev, 'device'), 'utf8'), 16);
+    const vf = familyByVfId(id);
+    if (vf && vf.vfDriver === drv) return true;
+    const pf = familyByPfId(id);
+    return pf !== undefined && pf.pfDriver === drv;
+  }
+
+  private bind(drv: string, bdf: string, fail: (c: string) => never): void {
+    const dev = this.deviceDir(bdf);
+    if (!dev || this.driverOf(dev) !== undefined || !this.matches(drv, dev)) fail('ENODEV');
+    this.attach(drv, dev!);
+  }
+
+  private unbind(drv: string, bdf: string, fail: (c: string) => never): void {
+    const dev = this.deviceDir(bdf);
+    if (!dev || this.driverOf(dev) !== drv) fail('ENODEV');
+    this.detach(drv, dev!);
+  }
+
+  private groupNode(dev: string): string {
+    const g = path.basename(fs.readlinkSync(path.join(dev, 'iommu_group')));
+    return path.join(this.roots.dev, 'vfio', `${this.host.noiommu ? 'noiommu-' : ''}${g}`);
+  }
+
+  private writeUevent(dev: string, driver: string | undefined): void {
+    const f = path.join(dev, 'uevent');
+    const lines = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l && !l.startsWith('DRIVER='));
+    fs.writeFileSync(f, `${driver ? `DRIVER=${driver}\n` : ''}${lines.join('\n')}\n`);
+  }
+
+  private attach(drv: string, dev: string): void {
+    const drvDir = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
+    const bdf = path.basename(dev);
+    fs.symlinkSync(path.relative(dev, drvDir), path.join(dev, 'driver'));
+    fs.symlinkSync(path.relative(drvDir, dev), path.join(drvDir, bdf));
+    this.writeUevent(dev, drv);
+    if (drv === VFIO_DRIVER) {
+      const node = this.groupNode(dev);
+      if (!fs.existsSync(node)) {
+        fs.writeFileSync(node, '', { mode: 0o600 });
+        fs.chmodSync(node, 0o600);
+        fs.chownSync(node, 0, 0);
+      }
+    }
+  }
+
+  private detach(drv: string, dev: string): void {
+    const drvDir = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
+    fs.rmSync(path.join(dev, 'driver'), { force: true });
+    fs.rmSync(path.join(drvDir, path.basename(dev)), { force: true });
+    this.writeUevent(dev, undefined);
+    if (drv === VFIO_DRIVER) {
+      const groupDevs = path.join(fs.realpathSync(path.join(dev, 'iommu_group')), 'devices');
+      const stillBound = fs.readdirSync(groupDevs).some((b) => b !== path.basename(dev) && this.driverOf(path.join(groupDevs, b)) === VFIO_DRIVER);
+      if (!stillBound) fs.rmSync(this.groupNode(dev), { force: true });
+    }
+  }
+}
+
+export { moduleOfDriver };
