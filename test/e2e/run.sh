@@ -39,13 +39,20 @@ for bin in qatmgr qatctl; do
   printf '#!/bin/sh\nexec /usr/bin/node /opt/qatmgr/dist/daemon/%s.js "$@"\n' "$bin" >"$ROOTFS/usr/bin/$bin"
   chmod 0755 "$ROOTFS/usr/bin/$bin"
 done
-# The container has no QAT hardware: no provisioning, and the daemon reads a simulated host. The watchdog is
-# short so the stuck-daemon check is quick; QATMGR_TEST_HOOKS=1 lets SIGUSR2 block the event loop (test only).
+# The container has no QAT hardware: the daemon and the unit's root pre-step (qatctl provision) work on a
+# simulated host generated inside the container with SR-IOV off, so provisioning has real work to do
+# (enable VFs, bind them to vfio-pci, give /dev/vfio nodes to group qat from the container's /etc/group).
+# The watchdog is short so the stuck-daemon check is quick; QATMGR_TEST_HOOKS=1 lets SIGUSR2 block the
+# event loop (test only).
+ROOTS="--sysfs-root=$SIM/sys --dev-root=$SIM/dev --proc-root=$SIM/proc --etc-root=/etc"
 cat >"$ROOTFS/etc/systemd/system/qat.service.d/e2e.conf" <<EOF
 [Service]
 ExecStartPre=
+# (umask 022: the unit's UMask=0117 also applies here, and the simulator's kernel model creates the new
+# sysfs entries with the process umask, which real sysfs does not; the daemon user must read them)
+ExecStartPre=+/bin/sh -c 'umask 022; exec /usr/bin/qatctl provision $ROOTS --timeout=5s'
 ExecStart=
-ExecStart=/usr/bin/qatmgr --debug=1 --sysfs-root=$SIM/sys --dev-root=$SIM/dev --proc-root=$SIM/proc --etc-root=$SIM/etc
+ExecStart=/usr/bin/qatmgr --debug=1 $ROOTS
 Environment=QATMGR_TEST_HOOKS=1
 WatchdogSec=${WATCHDOG_SEC}s
 # the simulated VFIO nodes are plain files that discovery opens read-write, like the real /dev/vfio nodes
@@ -113,8 +120,7 @@ echo "systemd e2e: checks"
 out="$(C getent group qat || true)"; out2="$(C id qatmgr 2>&1 || true)"
 if [ -n "$out" ] && [[ "$out2" == *"(qat)"* ]]; then pass "sysusers.d made group qat and user qatmgr in it"; else fail "sysusers.d entries" "$out / $out2"; fi
 
-C /usr/bin/qatctl simulate default --out "$SIM" --force >"$LOG/simulate.log" 2>&1 || { fail "qatctl simulate inside the container" "$(cat "$LOG/simulate.log")"; }
-C sh -c "chgrp qat $SIM/dev/vfio/* && chmod 0660 $SIM/dev/vfio/*" || true
+C /usr/bin/qatctl simulate '4xxx:2x16,sriov=off' --out "$SIM" --force >"$LOG/simulate.log" 2>&1 || { fail "qatctl simulate inside the container" "$(cat "$LOG/simulate.log")"; }
 
 C systemctl daemon-reload || true
 out="$(C systemctl enable --now qat.socket 2>&1 || true)"
@@ -128,6 +134,9 @@ if [[ "$out" == *'"section":"SSL_INT_0"'* ]] && [ "$(prop ActiveState)" = active
 
 uid="$(C awk '/^Uid:/ { print $2 }' "/proc/$(prop MainPID)/status" 2>/dev/null || true)"
 user="$(C getent passwd "$uid" 2>/dev/null | cut -d: -f1 || true)"
+prov="$(journal | grep -E '^done: 2 PF\(s\) changed, 32 VF\(s\) bound' || true)"
+nodes="$(C stat -c '%G %a' "$SIM/dev/vfio/100" 2>&1 || true)"
+if [ -n "$prov" ] && [ "$nodes" = "qat 660" ]; then pass "ExecStartPre=+qatctl provision ran as root before the daemon: ${prov#done: }"; else fail "root pre-step (provision)" "journal: $(journal | grep -i -m3 -e provision -e 'done:' -e error); node: $nodes"; fi
 cap="$(C awk '/^CapEff/ { print $2 }' "/proc/$(prop MainPID)/status" 2>/dev/null || true)"
 if [ "$user" = qatmgr ] && [ "$cap" = 0000000000000000 ]; then pass "the daemon runs as qatmgr with no capabilities"; else fail "unprivileged daemon" "user=$user CapEff=$cap"; fi
 
