@@ -7,6 +7,8 @@ import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/sett
 import { createLogger, levelForDebug, type Logger } from '../src/log.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, type Manager } from '../src/manager.js';
+import { startAdmin, type AdminHandle } from '../src/admin/index.js';
+import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
 import { parseSimSpec, generateHost, SIM_MARKER } from '../src/sim/index.js';
 import { enterRunMode, type Lifecycle } from '../src/daemonize/daemonize.js';
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
 
   let manager: Manager;
   let ledger: Ledger;
+  let admin: AdminHandle;
   let activated: { fd: number; name: string } | undefined;
   try {
     const pf = lc.takePidFile();
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
     }
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
+    admin = await startAdmin(manager, log, { version: UPSTREAM_VERSION });
   } catch (e) {
     fail(e, lc, log, notifier);
   }
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
-    Promise.allSettled([manager.server.close(), ledger.flushed()]).then(() => process.exit(0));
+    Promise.allSettled([manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -134,6 +138,9 @@ async function main(): Promise<void> {
       if (out.kind === 'run') {
         for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
         rescan(manager, out.settings, log);
+        // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
+        admin.ctx.vfIndex = buildVfIndex(manager);
+        admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
         log.level = levelForDebug(out.settings.debug);
       }
     } catch (e) {

@@ -32,7 +32,7 @@ export interface BuildOptions {
 }
 
 /** Resolve the socket's group: the named one (must exist), else `qat` if the group file has it, else none. */
-function socketGid(settings: Settings): number | undefined {
+export function socketGid(settings: Settings): number | undefined {
   const groupFile = path.join(settings.roots.etc, 'group');
   if (settings.socketGroup !== undefined) {
     const gid = lookupGroup(groupFile, settings.socketGroup);

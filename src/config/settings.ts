@@ -6,6 +6,7 @@ import { QatmgrError, ErrorCodes } from '../errors.js';
 import { DEFAULT_ROOTS, simulatedRoots, under, type Roots } from './roots.js';
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs } from './numbers.js';
+import { parseListenAddress, isLoopback } from './listen-address.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
@@ -36,6 +37,10 @@ export interface Settings {
   servicesEnabled: string | undefined;
   /** Non-fatal remarks about the settings file (unknown or repeated keys). */
   warnings: string[];
+  /** Admin API socket (JSON lines); null = no admin socket (`--admin-socket=none`). */
+  adminSocketPath: string | null;
+  /** Loopback HTTP listener for Prometheus metrics; undefined = off. */
+  metricsListen: { host: string; port: number } | undefined;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
 }
@@ -66,6 +71,8 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
   'protocol-version': { type: 'string' },
+  'admin-socket': { type: 'string' },
+  'metrics-listen': { type: 'string' },
 } as const;
 
 export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
@@ -89,6 +96,10 @@ Paths (every root is configurable so the daemon can run on a simulated host):
   --socket=PATH              client socket (default <run-dir>/qatmgr.sock)
   --socket-group=GROUP       group of the socket, mode 0660 (default: qat if that group exists)
   --pidfile=PATH             pid file in daemon mode (default $PIDFILE or <run-dir>/qatmgr.pid)
+  --admin-socket=PATH        admin API socket, same group and mode as the client socket
+                             (default <run-dir>/qatmgr-admin.sock; 'none' disables it)
+  --metrics-listen=ADDR:PORT serve Prometheus metrics over HTTP on a loopback address, e.g. 127.0.0.1:9464
+                             (default off; non-loopback addresses are refused)
 
 Simulator:
   --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
@@ -239,6 +250,17 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const pidEnv = env.PIDFILE !== undefined && env.PIDFILE !== '' ? env.PIDFILE.slice(0, 255) : undefined;
   const pidFile = o.pidfile ? path.resolve(cwd, o.pidfile) : pidEnv ?? path.join(roots.run, 'qatmgr.pid');
   const svc = file.values.get('ServicesEnabled');
+  const adminOpt = o['admin-socket'];
+  if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
+  const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
+  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket="${adminOpt}"`, 'is the client socket; the admin socket needs its own path');
+  let metricsListen: Settings['metricsListen'];
+  if (o['metrics-listen'] !== undefined) {
+    const where = `command line: --metrics-listen="${o['metrics-listen']}"`;
+    metricsListen = parseListenAddress(o['metrics-listen']);
+    if (!metricsListen) throw bad(where, 'is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464, port 0..65535)');
+    if (!isLoopback(metricsListen.host)) throw bad(where, 'is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost');
+  }
 
   return {
     kind: 'run',
@@ -258,6 +280,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       maxConnections,
       protocolVersion,
       servicesEnabled: svc?.value,
+      adminSocketPath,
+      metricsListen,
       warnings,
       sources,
     },

@@ -3,10 +3,13 @@
 import net from 'node:net';
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
-import { HEADER_SIZE, MAX_REQUEST, MSG_NAMES } from '../protocol/constants.js';
+import { HEADER_SIZE, MAX_REQUEST, MSG_NAMES, MsgType } from '../protocol/constants.js';
 import { handleRequest, type ServeContext, type Session } from '../protocol/handler.js';
 import { getPeerCred, socketFd } from '../native/libc.js';
 import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
+import { RequestCounters } from './counters.js';
+
+const MSG_BAD = MsgType.BAD;
 
 export interface ServerOptions {
   socketPath: string;
@@ -33,6 +36,8 @@ export class QatServer {
   private bound = false;
   /** Counters for status lines and metrics. */
   readonly stats = { accepted: 0, rejected: 0, protocolErrors: 0, timeouts: 0, requests: 0 };
+  /** Per-type, BAD and latency counts (plain integers: the admin metrics read them when scraped). */
+  readonly counters = new RequestCounters();
 
   constructor(private readonly opts: ServerOptions, private readonly ctx: ServeContext, private readonly log: Logger) {
     this.server = net.createServer({ pauseOnConnect: false }, (sock) => this.onConnection(sock));
@@ -121,9 +126,14 @@ export class QatServer {
     let pending: Buffer | null = null;
     let first = true;
     const firstTimer = setTimeout(() => {
-      this.stats.timeouts++;
-      log.warn({ event: 'first_request_timeout', conn: connId, pid: session.pid }, `no request within ${this.opts.firstRequestTimeoutMs} ms; closing`);
-      sock.destroy();
+      // timers run before pending I/O in an event-loop turn: on a starved loop the request may already be waiting
+      // in the socket, so decide only after this turn's reads (setImmediate runs after the poll phase)
+      setImmediate(() => {
+        if (!first || sock.destroyed) return;
+        this.stats.timeouts++;
+        log.warn({ event: 'first_request_timeout', conn: connId, pid: session.pid }, `no request within ${this.opts.firstRequestTimeoutMs} ms; closing`);
+        sock.destroy();
+      });
     }, this.opts.firstRequestTimeoutMs);
 
     sock.on('data', (chunk: Buffer) => {
@@ -147,7 +157,9 @@ export class QatServer {
           if (this.opts.idleTimeoutMs > 0) sock.setTimeout(this.opts.idleTimeoutMs);
         }
         this.stats.requests++;
+        const t0 = performance.now();
         const reply = handleRequest(frame, session, this.ctx);
+        this.counters.record(frame.readUInt16LE(4), reply, reply.readUInt16LE(4) === MSG_BAD, performance.now() - t0);
         if (debug) log.debug({ event: 'request', conn: connId, pid: session.pid, type: MSG_NAMES[frame.readUInt16LE(4)] ?? frame.readUInt16LE(4), len, reply: MSG_NAMES[reply.readUInt16LE(4)], replyLen: reply.length, req: frame.toString('hex') }, 'request');
         sock.write(reply);
       }

@@ -7,5 +7,16 @@ import { doctorCommand } from './doctor.js';
 import { migrateCommand } from './migrate.js';
 import { selftestCommand } from './selftest.js';
 import { provisionCommand } from './provision.js';
+import { statusCommand } from './status.js';
+import { devicesCommand } from './devices.js';
+import { allocationsCommand } from './allocations.js';
+import { sectionsCommand } from './sections.js';
+import { eventsCommand } from './events.js';
+import { watchCommand } from './watch.js';
+import { metricsCommand } from './metrics.js';
+import { releaseCommand, drainCmd, undrainCmd } from './release.js';
 
-export const COMMANDS: Command[] = [probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand];
+export const COMMANDS: Command[] = [
+  statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
+  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
+];

@@ -1,5 +1,6 @@
 // `qatctl probe`: act as a libqat client, do the start-up handshake, print what a process would be given, release.
 
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { QatClient, BadReply } from '../../client/qatclient.js';
@@ -8,7 +9,7 @@ import { DEFAULT_PROTOCOL_VERSION } from '../../config/settings.js';
 
 const DEFAULT_SOCKET = '/run/qat/qatmgr.sock';
 
-const usage = `Usage: qatctl probe [--socket PATH] [--name NAME] [--json]
+const usage = `Usage: qatctl probe [--socket PATH | --run-dir DIR] [--name NAME] [--json]
 
 Connects like libqat does at start-up (SECTION_GET, NUM_DEVICES, per device DEVICE_ID, DEVICE_INFO,
 VFIO_FILE, INSTANCE_NAME and INSTANCE_INFO for every instance, NUM_PF_DEVS, PF_DEV_INFO), prints what a
@@ -16,6 +17,7 @@ process would be given, then releases the section (SECTION_PUT).
 
 Options:
   --socket PATH   manager socket (default ${DEFAULT_SOCKET})
+  --run-dir DIR   the daemon's run directory: DIR/qatmgr.sock
   --name NAME     process name sent in SECTION_GET (default SSL)
   --json          machine-readable output
 Exit status: 0 a section was granted and released; 2 the manager refused (e.g. "No section available");
@@ -29,10 +31,10 @@ export const probeCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
-      options: { socket: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { socket: { type: 'string' }, 'run-dir': { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help) { io.out.write(usage); return 0; }
-    const socket = values.socket ?? DEFAULT_SOCKET;
+    const socket = values.socket ?? (values['run-dir'] ? path.resolve(io.cwd, values['run-dir'], 'qatmgr.sock') : DEFAULT_SOCKET);
     let client: QatClient;
     try {
       client = await QatClient.connect(socket, DEFAULT_PROTOCOL_VERSION);

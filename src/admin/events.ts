@@ -1,0 +1,119 @@
+// A fixed-size ring of recent allocation events (grants, releases, forced releases, refusals, drains) for qatctl events.
+
+import type { Allocator, Holder, Section, ReleaseReason } from '../sections/allocator.js';
+
+export type EventKind = 'grant' | 'release' | 'forced-release' | 'refusal' | 'drain' | 'undrain';
+
+export interface AdminEvent {
+  /** Increasing number, unique for the daemon's life (clients ask for events after a seq). */
+  seq: number;
+  /** ISO time. */
+  time: string;
+  kind: EventKind;
+  section: string | null;
+  pid: number | null;
+  uid: number | null;
+  processName: string | null;
+  bdfs: string[];
+  /** put | disconnect | forced | owner-exited for releases; the refusal or drain reason otherwise. */
+  reason: string | null;
+  /** Refusals: who held the sections at the time, and which VFs were out of service. */
+  detail?: RefusalDetail;
+}
+
+export interface RefusalDetail {
+  held: number;
+  total: number;
+  /** Distinct holders (at most 16). */
+  holders: Array<{ pid: number; processName: string; sections: number }>;
+  outOfService: string[];
+}
+
+export const DEFAULT_EVENT_CAPACITY = 4096;
+
+export class EventRing {
+  private readonly buf: AdminEvent[] = [];
+  private head = 0;
+  private nextSeq = 1;
+  /** Counters that survive the ring's wrap-around (metrics). */
+  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number> };
+
+  constructor(readonly capacity = DEFAULT_EVENT_CAPACITY) {}
+
+  push(e: Omit<AdminEvent, 'seq' | 'time'>): AdminEvent {
+    const ev: AdminEvent = { seq: this.nextSeq++, time: new Date().toISOString(), ...e };
+    if (this.buf.length < this.capacity) this.buf.push(ev);
+    else {
+      this.buf[this.head] = ev;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    return ev;
+  }
+
+  /** Events oldest first, optionally only those after `afterSeq`, of some kinds, the last `limit`. */
+  list(opts: { afterSeq?: number; kinds?: EventKind[]; limit?: number } = {}): AdminEvent[] {
+    const all = this.buf.length < this.capacity ? this.buf.slice() : [...this.buf.slice(this.head), ...this.buf.slice(0, this.head)];
+    let out = all;
+    if (opts.afterSeq !== undefined) out = out.filter((e) => e.seq > opts.afterSeq!);
+    if (opts.kinds && opts.kinds.length) out = out.filter((e) => opts.kinds!.includes(e.kind));
+    if (opts.limit !== undefined && out.length > opts.limit) out = out.slice(out.length - opts.limit);
+    return out;
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+}
+
+function bdfsOf(s: Section): string[] {
+  return s.plan.devices.map((d) => d.vf.bdf);
+}
+
+/** Who held what when a SECTION_GET was refused (computed only on refusals, never per request). */
+export function refusalDetail(a: Allocator): RefusalDetail {
+  const byPid = new Map<number, { pid: number; processName: string; sections: number }>();
+  let held = 0;
+  const oos = new Set<string>();
+  for (const s of a.sections) {
+    const h = s.holder;
+    if (h) {
+      held++;
+      const e = byPid.get(h.pid);
+      if (e) e.sections++;
+      else byPid.set(h.pid, { pid: h.pid, processName: h.processName, sections: 1 });
+    }
+    for (const d of s.plan.devices) if (a.isOutOfService(d.vf.bdf)) oos.add(d.vf.bdf);
+  }
+  return { held, total: a.sections.length, holders: [...byPid.values()].slice(0, 16), outOfService: [...oos] };
+}
+
+/** Record the allocator's events in the ring; returns a function that stops recording. */
+export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void {
+  const onGrant = (s: Section, h: Holder): void => {
+    ring.totals.grants++;
+    if (h.adopted) ring.totals.adoptions++;
+    ring.push({ kind: 'grant', section: s.name, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: bdfsOf(s), reason: h.adopted ? 'adopted' : null });
+  };
+  const onRelease = (s: Section, h: Holder, reason: ReleaseReason): void => {
+    if (reason === 'forced') ring.totals.forced++;
+    else ring.totals.releases++;
+    ring.totals.releasesByReason[reason] = (ring.totals.releasesByReason[reason] ?? 0) + 1;
+    ring.push({ kind: reason === 'forced' ? 'forced-release' : 'release', section: s.name, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: bdfsOf(s), reason });
+  };
+  const onRefuse = (h: Holder, reason: string): void => {
+    ring.totals.refusals++;
+    ring.push({ kind: 'refusal', section: null, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: [], reason, detail: refusalDetail(a) });
+  };
+  a.on('grant', onGrant);
+  a.on('release', onRelease);
+  a.on('refuse', onRefuse);
+  return () => {
+    a.off('grant', onGrant);
+    a.off('release', onRelease);
+    a.off('refuse', onRefuse);
+  };
+}

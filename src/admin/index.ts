@@ -1,0 +1,59 @@
+// Start the admin side of a running manager: event ring, admin socket, metrics registry, optional metrics listener.
+
+import type { Manager } from '../manager.js';
+import { socketGid } from '../manager.js';
+import type { Logger } from '../log.js';
+import { prepareSocketPath } from '../server/listen.js';
+import { EventRing, recordAllocatorEvents } from './events.js';
+import { buildVfIndex, buildSectionFacts, type AdminContext } from './views.js';
+import { buildMetrics, type AdminCounters } from './metrics.js';
+import { AdminServer } from './server.js';
+import { MetricsHttpServer, formatListenAddress } from './http.js';
+
+export interface AdminHandle {
+  ctx: AdminContext;
+  /** Where metrics are served over HTTP, if enabled (the bound port when 0 was asked). */
+  metricsAddress: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Attach the admin API to a manager whose client socket already listens. Subscribes to allocator events
+ * synchronously (before any await), so no grant or refusal is missed.
+ */
+export async function startAdmin(manager: Manager, log: Logger, opts: { version: string }): Promise<AdminHandle> {
+  const settings = manager.settings;
+  const ring = new EventRing();
+  const stopRecording = recordAllocatorEvents(manager.allocator, ring);
+  const vfIndex = buildVfIndex(manager);
+  const ctx: AdminContext = {
+    manager, ring, version: opts.version, adminSocketPath: settings.adminSocketPath ?? '', metricsAddress: null, vfIndex,
+    sectionFacts: buildSectionFacts(manager, vfIndex),
+  };
+  const counters: AdminCounters = { requests: new Map(), errors: new Map(), seconds: new Map() };
+  const registry = buildMetrics(ctx, counters);
+  let admin: AdminServer | undefined;
+  let http: MetricsHttpServer | undefined;
+  const close = async (): Promise<void> => {
+    stopRecording();
+    await Promise.all([admin?.close(), http?.close()]);
+  };
+  try {
+    if (settings.adminSocketPath !== null) {
+      await prepareSocketPath(settings.adminSocketPath);
+      admin = new AdminServer({ socketPath: settings.adminSocketPath, gid: socketGid(settings) }, ctx, registry, counters, log);
+      await admin.listen();
+      log.info({ event: 'admin_ready', socket: settings.adminSocketPath }, `admin API on ${settings.adminSocketPath}`);
+    }
+    if (settings.metricsListen) {
+      http = new MetricsHttpServer(settings.metricsListen, registry, log);
+      const bound = await http.listen();
+      ctx.metricsAddress = formatListenAddress(bound);
+      log.info({ event: 'metrics_ready', address: ctx.metricsAddress }, `metrics on http://${ctx.metricsAddress}/metrics`);
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { ctx, get metricsAddress() { return ctx.metricsAddress; }, close };
+}

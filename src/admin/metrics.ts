@@ -1,0 +1,122 @@
+// Prometheus exposition (prom-client): every value is read at scrape time from the live counters, never per request.
+
+import { Registry, Counter, Gauge, type Metric } from 'prom-client';
+import { MSG_NAMES, HEADER_SIZE } from '../protocol/constants.js';
+import { readCString } from '../protocol/decode.js';
+import { LATENCY_BUCKETS_S, MAX_REQUEST_TYPE_COUNTED } from '../server/counters.js';
+import type { AdminContext } from './views.js';
+
+/** Counters the admin server keeps about itself. */
+export interface AdminCounters {
+  requests: Map<string, number>;
+  errors: Map<string, number>;
+  /** Seconds spent answering (building the view and encoding the JSON), by op. */
+  seconds: Map<string, number>;
+}
+
+function typeName(i: number): string {
+  if (i > MAX_REQUEST_TYPE_COUNTED) return 'OTHER';
+  return MSG_NAMES[i] ?? `TYPE_${i}`;
+}
+
+/** Build the registry for one daemon. Collection walks the allocator once per scrape. */
+export function buildMetrics(ctx: AdminContext, admin: AdminCounters): Registry {
+  const reg = new Registry();
+  const m = ctx.manager;
+  const a = m.allocator;
+  const server = m.server;
+  const registers = [reg];
+
+  new Gauge({
+    name: 'qatmgr_sections', help: 'Sections by state (held, free, out_of_service)', labelNames: ['state'], registers,
+    collect() {
+      const c = a.counts();
+      this.set({ state: 'held' }, c.held);
+      this.set({ state: 'free' }, c.free);
+      this.set({ state: 'out_of_service' }, c.blocked);
+    },
+  });
+  new Gauge({ name: 'qatmgr_sections_planned', help: 'Sections in the plan', registers, collect() { this.set(a.sections.length); } });
+  new Gauge({
+    name: 'qatmgr_vf_held', help: 'Whether a VF belongs to a held section (1) or not (0)', labelNames: ['bdf', 'section'], registers,
+    collect() {
+      this.reset();
+      for (const s of a.sections) for (const d of s.plan.devices) this.set({ bdf: d.vf.bdf, section: s.name }, s.holder ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'qatmgr_vf_out_of_service', help: 'Whether a VF is drained (1) or in service (0)', labelNames: ['bdf'], registers,
+    collect() {
+      this.reset();
+      for (const vf of m.inventory.vfs) this.set({ bdf: vf.bdf }, a.isOutOfService(vf.bdf) ? 1 : 0);
+    },
+  });
+  const counter = (name: string, help: string, read: () => number): void => {
+    new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+  };
+  counter('qatmgr_handshakes_total', 'Sections granted (SECTION_GET answered with a section)', () => ctx.ring.totals.grants);
+  counter('qatmgr_refusals_total', 'SECTION_GET refused with "No section available"', () => ctx.ring.totals.refusals);
+  counter('qatmgr_forced_releases_total', 'Sections taken away by an administrator', () => ctx.ring.totals.forced);
+  counter('qatmgr_ledger_adoptions_total', 'Sections adopted from the ledger after a restart', () => ctx.ring.totals.adoptions);
+  counter('qatmgr_connections_accepted_total', 'Client connections accepted', () => server.stats.accepted);
+  counter('qatmgr_connections_rejected_total', 'Client connections closed at once (connection limit)', () => server.stats.rejected);
+  counter('qatmgr_protocol_errors_total', 'Connections closed for a malformed frame', () => server.stats.protocolErrors);
+  new Counter({
+    name: 'qatmgr_releases_total', help: 'Sections released, by reason (put, disconnect, forced, owner-exited)', labelNames: ['reason'], registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(ctx.ring.totals.releasesByReason)) this.inc({ reason }, n);
+    },
+  });
+  new Gauge({ name: 'qatmgr_connections_open', help: 'Client connections open now', registers, collect() { this.set(server.connectionCount); } });
+  new Counter({
+    name: 'qatmgr_requests_total', help: 'Client requests answered, by message type', labelNames: ['type'], registers,
+    collect() {
+      this.reset();
+      server.counters.byType.forEach((n, i) => { if (n > 0) this.inc({ type: typeName(i) }, n); });
+    },
+  });
+  new Counter({
+    name: 'qatmgr_bad_replies_total', help: 'BAD replies sent, by text', labelNames: ['text'], registers,
+    collect() {
+      this.reset();
+      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '') }, n);
+    },
+  });
+  new Counter({
+    name: 'qatmgr_admin_requests_total', help: 'Admin API requests, by op', labelNames: ['op'], registers,
+    collect() { this.reset(); for (const [op, n] of admin.requests) this.inc({ op }, n); },
+  });
+  new Counter({
+    name: 'qatmgr_admin_request_seconds_total', help: 'Time spent answering admin requests (view and JSON encoding), by op', labelNames: ['op'], registers,
+    collect() { this.reset(); for (const [op, n] of admin.seconds) this.inc({ op }, n); },
+  });
+  new Counter({
+    name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,
+    collect() { this.reset(); for (const [code, n] of admin.errors) this.inc({ code }, n); },
+  });
+  new Gauge({ name: 'qatmgr_start_time_seconds', help: 'Start time of the daemon (Unix seconds)', registers, collect() { this.set(m.startedAt / 1000); } });
+
+  // the histogram's buckets are filled by the server (plain array); expose them as a histogram family
+  const name = 'qatmgr_request_duration_seconds';
+  const help = 'Time to produce the reply of one client request';
+  const histogram = {
+    name, help, type: 'histogram', aggregator: 'sum',
+    get: async () => {
+      const c = server.counters;
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+      let cum = 0;
+      LATENCY_BUCKETS_S.forEach((le, i) => {
+        cum += c.latency[i];
+        values.push({ metricName: `${name}_bucket`, labels: { le }, value: cum });
+      });
+      cum += c.latency[LATENCY_BUCKETS_S.length];
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: cum });
+      values.push({ metricName: `${name}_sum`, labels: {}, value: c.latencySumS });
+      values.push({ metricName: `${name}_count`, labels: {}, value: c.latencyCount });
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    },
+  };
+  reg.registerMetric(histogram as unknown as Metric);
+  return reg;
+}

@@ -1,0 +1,99 @@
+// What every admin qatctl command shares: socket options, the admin connection, colour on a TTY, time formatting.
+
+import path from 'node:path';
+import type { CliIo } from './command.js';
+import { AdminClient } from '../admin/client.js';
+import { renderTable, type Cell } from './table.js';
+
+export const DEFAULT_RUN_DIR = '/run/qat';
+
+/** parseArgs options every admin command accepts. */
+export const ADMIN_OPTIONS = {
+  'admin-socket': { type: 'string' },
+  socket: { type: 'string' },
+  'run-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const ADMIN_OPTIONS_HELP = `Where the daemon is (first match wins):
+  --admin-socket PATH  the admin socket
+  --run-dir DIR        the daemon's run directory: DIR/qatmgr-admin.sock
+  --socket PATH        the client socket: the admin socket next to it (qatmgr-admin.sock)
+  $QATMGR_ADMIN_SOCKET, else ${DEFAULT_RUN_DIR}/qatmgr-admin.sock
+Output:
+  --json               machine-readable JSON (schemas/ in the source tree describe it)
+  -h, --help           this help`;
+
+export const EXIT_HELP = `Exit status: 0 success; 1 bad usage or unexpected failure; 2 the daemon refused the request
+(unknown section or VF, section not held, ...); 3 the admin socket cannot be reached; 4 not allowed (not root).`;
+
+export interface AdminOptionValues {
+  'admin-socket'?: string;
+  socket?: string;
+  'run-dir'?: string;
+  json?: boolean;
+  help?: boolean;
+}
+
+export function adminSocketPath(v: AdminOptionValues, io: CliIo): string {
+  if (v['admin-socket']) return path.resolve(io.cwd, v['admin-socket']);
+  if (v['run-dir']) return path.resolve(io.cwd, v['run-dir'], 'qatmgr-admin.sock');
+  if (v.socket) return path.join(path.dirname(path.resolve(io.cwd, v.socket)), 'qatmgr-admin.sock');
+  if (io.env.QATMGR_ADMIN_SOCKET) return io.env.QATMGR_ADMIN_SOCKET;
+  return path.join(DEFAULT_RUN_DIR, 'qatmgr-admin.sock');
+}
+
+/** Connect, run `fn`, always disconnect. Connection errors are QatmgrErrors (exit 3). */
+export async function withAdmin<T>(v: AdminOptionValues, io: CliIo, fn: (c: AdminClient) => Promise<T>): Promise<T> {
+  const c = await AdminClient.connect(adminSocketPath(v, io));
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+export function writeJson(io: CliIo, value: unknown): void {
+  io.out.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export type Colour = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';
+const SGR: Record<Colour, string> = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' };
+
+/** Colour only on a terminal, and never when NO_COLOR is set. */
+export function painter(io: CliIo): (text: string, c: Colour | undefined) => string {
+  const on = io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+  return (text, c) => (on && c ? `\x1b[${SGR[c]}m${text}\x1b[0m` : text);
+}
+
+/** An aligned table with an optional colour per row (applied after alignment so widths stay right). */
+export function table(io: CliIo, header: string[], rows: Cell[][], colours?: Array<Colour | undefined>): string {
+  const paint = painter(io);
+  const lines = renderTable(header, rows).split('\n');
+  return lines.map((l, i) => (l === '' ? l : i === 0 ? paint(l, 'bold') : paint(l, colours?.[i - 1]))).join('\n');
+}
+
+export const STATE_COLOUR: Record<string, Colour | undefined> = { held: 'yellow', free: 'green', 'out-of-service': 'red', unavailable: 'red', unplanned: 'dim' };
+
+/** 3725 -> "1h02m", 75 -> "1m15s". */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** ISO time -> local "HH:MM:SS" for tables (today) or "YYYY-MM-DD HH:MM:SS". */
+export function formatTime(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const hms = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return d.toDateString() === now.toDateString() ? hms : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hms}`;
+}
+
+/** "0,1" for a node list, "-" when unknown. */
+export function nodes(list: number[] | null | undefined): string {
+  return list && list.length ? list.join(',') : '-';
+}

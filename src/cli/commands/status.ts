@@ -1,0 +1,49 @@
+// `qatctl status`: version, policy, uptime, section and device counts, ledger state of the running daemon.
+
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import type { StatusView } from '../../admin/views.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge, painter } from '../admin-common.js';
+
+const usage = `Usage: qatctl status [OPTIONS]
+
+Shows the running daemon: version, policy, uptime, sections (total, held, free, out of service), devices,
+client connections, ledger state, sockets and the size of the event ring.
+
+${ADMIN_OPTIONS_HELP}
+${EXIT_HELP}
+`;
+
+export function statusLines(s: StatusView): Array<[string, string]> {
+  const c = s.sections;
+  return [
+    ['daemon', `qatmgr ${s.version} (protocol ${s.protocolVersion}, admin API v${s.apiVersion}), pid ${s.pid}`],
+    ['uptime', `${formatAge(s.uptimeSeconds)} (since ${s.startedAt})`],
+    ['policy', String(s.policy)],
+    ['sections', `${c.total} total, ${c.held} held, ${c.free} free, ${c.blocked} out of service`],
+    ['devices', `${s.devices.pfs} PFs, ${s.devices.vfs} VFs (${s.devices.outOfService} out of service, ${s.devices.unavailable} unavailable)${s.vm ? ', in a VM' : ''}`],
+    ['connections', `${s.connections.open} open (${s.connections.accepted} accepted, ${s.connections.rejected} rejected)`],
+    ['ledger', s.ledger === null || s.ledger === undefined ? 'not present' : JSON.stringify(s.ledger)],
+    ['socket', s.socket],
+    ['admin socket', s.adminSocket],
+    ['metrics', s.metricsListen ? `http://${s.metricsListen}/metrics` : 'off (qatctl metrics reads them over the admin socket)'],
+    ['events', `${s.events.size} recorded (ring of ${s.events.capacity}, last #${s.events.lastSeq})`],
+  ];
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'the daemon: version, policy, uptime, sections held/free, devices, ledger',
+  usage,
+  async run(argv, io) {
+    const { values } = parseArgs({ args: argv, options: ADMIN_OPTIONS });
+    if (values.help) { io.out.write(usage); return 0; }
+    const s = await withAdmin(values, io, (c) => c.request<StatusView>('status'));
+    if (values.json) { writeJson(io, s); return 0; }
+    const paint = painter(io);
+    const lines = statusLines(s);
+    const w = Math.max(...lines.map(([k]) => k.length));
+    for (const [k, v] of lines) io.out.write(`${paint(k.padEnd(w), 'bold')}  ${v}\n`);
+    return 0;
+  },
+};
