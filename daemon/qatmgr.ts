@@ -87,8 +87,11 @@ async function main(): Promise<void> {
       for (const i of act.ignored) log.warn({ event: 'activation_fd_ignored', fd: i.fd, name: i.name }, `socket activation: ignoring fd ${i.fd} (${i.name})`);
     }
     manager = buildManager(settings, log, { listenFd: act?.fd });
+    // the admin API records allocator events from here on, adoptions included
+    admin = await startAdmin(manager, log, { version: UPSTREAM_VERSION });
     // adopt before the first client can be served: a new client must never get a VF a live old client holds
     ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
+    manager.ledger = ledger;
     fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
     const restored = ledger.restore();
     ledger.attach();
@@ -97,7 +100,6 @@ async function main(): Promise<void> {
     }
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
-    admin = await startAdmin(manager, log, { version: UPSTREAM_VERSION });
   } catch (e) {
     fail(e, lc, log, notifier);
   }

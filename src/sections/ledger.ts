@@ -160,6 +160,14 @@ export interface RestoreReport {
   problem?: { kind: 'corrupt' | 'foreign' | 'unreadable'; reason: string; movedTo?: string };
 }
 
+/** What the last restore found, in numbers (for status views). */
+export interface RestoreSummary {
+  adopted: number;
+  gone: number;
+  orphanVfs: number;
+  problem: RestoreReport['problem'] | null;
+}
+
 export interface LedgerOptions {
   file: string;
   pidsRoot: string;
@@ -177,6 +185,7 @@ export class Ledger {
   private attached = false;
   private muted = false;
   private closed = false;
+  private lastRestore: RestoreSummary | null = null;
   private dirty = false;
   private flushing: Promise<void> | undefined;
   /** Writes that failed (reported once each in the log). */
@@ -254,6 +263,7 @@ export class Ledger {
     const { allocator, log, file } = this.opts;
     const report: RestoreReport = { adopted: [], gone: [], orphanVfs: [] };
     const read = readLedger(file, this.bootId);
+    this.lastRestore = { adopted: 0, gone: 0, orphanVfs: 0, problem: null };
     if (read.kind === 'absent') return report;
     if (read.kind !== 'ok') {
       let movedTo: string | undefined;
@@ -263,6 +273,7 @@ export class Ledger {
         log.error({ event: 'ledger_move_failed', path: file, err: describeSysError(e) }, `cannot move the ${read.kind} ledger ${file} aside: ${describeSysError(e)}`);
       }
       report.problem = { kind: read.kind, reason: read.reason, movedTo };
+      this.lastRestore.problem = report.problem;
       log.error({ event: 'ledger_rejected', kind: read.kind, path: file, reason: read.reason, movedTo }, `allocation ledger ${file} is ${read.kind}: ${read.reason}; moved to ${movedTo ?? '(could not move)'}; starting with no adopted sections`);
       return report;
     }
@@ -327,6 +338,7 @@ export class Ledger {
     } finally {
       this.muted = this.closed;
     }
+    this.lastRestore = { adopted: report.adopted.length, gone: report.gone.length, orphanVfs: report.orphanVfs.length, problem: null };
     this.persist();
     return report;
   }
@@ -363,6 +375,19 @@ export class Ledger {
       this.persist();
     });
     allocator.on('adopt', () => this.persist());
+  }
+
+  /** For `qatctl status`: where the ledger is, what it holds, what the last start found. */
+  describe(): { path: string; held: number; adopted: number; watchedOwners: number; writeErrors: number; restored: RestoreSummary | null } {
+    const held = this.opts.allocator.sections.filter((s) => s.holder !== null);
+    return {
+      path: this.opts.file,
+      held: held.length,
+      adopted: held.filter((s) => s.holder?.adopted).length,
+      watchedOwners: this.watch.size,
+      writeErrors: this.writeErrors,
+      restored: this.lastRestore,
+    };
   }
 
   /** Owners being watched (adopted processes still alive). */

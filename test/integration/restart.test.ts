@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { holdSection, spawnDaemon, waitConnectable, type Holder, type Proc } from '../helpers/lifecycle-daemon.js';
 import { makeSim, type SimFixture } from '../helpers/lifecycle-sim.js';
@@ -46,6 +47,11 @@ describe('restart after SIGKILL', () => {
     expect(adopted.map((l) => [l.section, l.pid])).toEqual(holders.map((h) => [h.section, h.pid]));
     expect(ready.msg).toContain('3 held');
     expect(ready.msg).toContain('3 adopted');
+    // qatctl sees them as adopted (admin API)
+    const q = spawnSync(process.execPath, [path.resolve('dist/daemon/qatctl.js'), 'allocations', '--json', '--run-dir', sim.roots.run], { encoding: 'utf8' });
+    expect(q.status, q.stderr).toBe(0);
+    const rows = (JSON.parse(q.stdout) as { allocations: Array<{ section: string; pid: number; adopted: boolean }> }).allocations;
+    expect(rows.map((r) => [r.section, r.pid, r.adopted])).toEqual(holders.map((h) => [h.section, h.pid, true]));
     // numbers for the report (not asserted: timing belongs in bench/)
     console.log(`restart: SIGKILL -> serving again in ${servingMs.toFixed(0)} ms (daemon build ${String(ready.ms)} ms), ${adopted.length} allocations adopted`);
 
