@@ -172,6 +172,10 @@ s1="$(printf '%s' "$h1" | sed -n 's/.*"section":"\([^"]*\)".*/\1/p')"; s2="$(pri
 s3="$(printf '%s' "$out" | sed -n 's/.*"section":"\([^"]*\)".*/\1/p')"
 if [ -n "$s3" ] && [ "$s3" != "$s1" ] && [ "$s3" != "$s2" ] && [[ "$(prop StatusText)" == *'2 adopted'* ]]; then pass "after the restart a new client gets $s3, not the adopted $s1/$s2"; else fail "adopted sections stay held" "new=$s3 held=$s1,$s2 status=$(prop StatusText)"; fi
 
+adm="$(C /usr/bin/qatctl allocations --json 2>&1 || true)"
+n_adopted="$(printf '%s' "$adm" | grep -o '"adopted": *true' | wc -l)"
+if [ "$n_adopted" = 2 ]; then pass "qatctl allocations (admin API) shows the 2 adopted sections"; else fail "qatctl shows adopted sections" "$adm"; fi
+
 C systemctl reload qat.service 2>"$LOG/reload.err" || true
 wait_for 10 sh -c "nsenter -t $LEADER -a journalctl -b -u qat.service -o cat --no-pager | grep -q '\"event\":\"rescan\"'" || true
 rescans="$(journal | grep -c '"event":"rescan"' || true)"
