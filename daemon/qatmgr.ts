@@ -1,27 +1,43 @@
 #!/usr/bin/env node
-// Entry point of the qatmgr daemon: parse settings, build the manager, listen, handle signals (logic lives in src/).
+// Entry point of the qatmgr daemon: parse settings, choose the run mode, build the manager, listen, report readiness, handle signals.
 
 import path from 'node:path';
+import fs from 'node:fs';
 import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/settings.js';
 import { createLogger, levelForDebug, type Logger } from '../src/log.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
+import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
 import { parseSimSpec, generateHost, SIM_MARKER } from '../src/sim/index.js';
-import fs from 'node:fs';
+import { enterRunMode, type Lifecycle } from '../src/daemonize/daemonize.js';
+import { createNotifier, type Notifier } from '../src/systemd/notify.js';
+import { takeActivationSocket } from '../src/systemd/activation.js';
+import { installTestHooks } from '../src/systemd/test-hooks.js';
+import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
+import { rescan } from '../src/rescan.js';
 
 const UPSTREAM_VERSION = '26.08.0';
 
-/** A start-up failure: one plain line on stderr (readable in a terminal and in the journal), then the exit status. */
-function fail(e: unknown, log?: Logger): never {
-  if (isQatmgrError(e)) {
-    log?.flush();
-    process.stderr.write(`qatmgr: ${e.message} [${e.code}]\n`);
-    process.exit(e.exitStatus);
-  }
-  process.stderr.write(`qatmgr: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
+function errorText(e: unknown): string {
+  return isQatmgrError(e) ? e.message : ((e as Error).stack ?? String(e));
+}
+
+/**
+ * A start-up failure: one plain line on stderr (readable in a terminal and in the journal), the same text to
+ * whoever waits (the background-mode parent prints it whole; systemd gets STATUS=failed: ...), then the exit status.
+ */
+function fail(e: unknown, lc: Lifecycle, log: Logger, notifier: Notifier): never {
+  log.flush();
+  process.stderr.write(`qatmgr: ${errorText(e)}${isQatmgrError(e) ? ` [${e.code}]` : ''}\n`);
+  notifier.status(`failed: ${errorText(e)}`);
+  process.exit(lc.failed(e));
+}
+
+function status(m: Manager): string {
+  const adopted = m.allocator.adoptedSections().length;
+  return adopted > 0 ? `${statusLine(m)}, ${adopted} adopted` : statusLine(m);
 }
 
 async function main(): Promise<void> {
@@ -36,43 +52,117 @@ async function main(): Promise<void> {
       process.stderr.write(`qatmgr: ${e.message}\n\n${DAEMON_USAGE}`);
       process.exit(1);
     }
-    fail(e);
+    process.stderr.write(`qatmgr: ${errorText(e)}\n`);
+    process.exit(isQatmgrError(e) ? e.exitStatus : 1);
   }
+
+  // background mode without systemd: this process only waits for the re-executed daemon's report
+  const mode = enterRunMode({ foreground: settings.foreground, argv: process.argv.slice(2), pidFile: settings.pidFile, pidsRoot: settings.roots.pids });
+  if (mode.kind === 'parent') {
+    process.exitCode = await mode.exitCode;
+    return;
+  }
+  const lc = mode;
+
   const log = createLogger({ level: levelForDebug(settings.debug) });
   for (const w of settings.warnings) log.warn({ event: 'config' }, w);
+  const notifier = createNotifier({ onError: (m) => log.warn({ event: 'notify_failed' }, m) });
+  installTestHooks(process.env, log);
 
-  if (settings.simulate !== undefined) {
-    try {
+  let manager: Manager;
+  let ledger: Ledger;
+  let admin: AdminHandle;
+  let activated: { fd: number; name: string } | undefined;
+  try {
+    const pf = lc.takePidFile();
+    if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
+    if (settings.simulate !== undefined) {
       const host = parseSimSpec(settings.simulate);
       const dir = settings.simDir!;
       generateHost(dir, host, { force: fs.existsSync(path.join(dir, SIM_MARKER)) });
-    } catch (e) { fail(e, log); }
-  }
-
-  let manager: Manager;
-  let admin: AdminHandle;
-  try {
-    manager = buildManager(settings, log);
-    await prepareSocketPath(settings.socketPath);
-    await manager.server.listen();
+    }
+    const act = takeActivationSocket();
+    if (act) {
+      activated = act;
+      for (const i of act.ignored) log.warn({ event: 'activation_fd_ignored', fd: i.fd, name: i.name }, `socket activation: ignoring fd ${i.fd} (${i.name})`);
+    }
+    manager = buildManager(settings, log, { listenFd: act?.fd });
+    // the admin API records allocator events from here on, adoptions included
     admin = await startAdmin(manager, log, { version: UPSTREAM_VERSION });
-  } catch (e) { fail(e, log); }
-  manager.readyMs = Date.now() - manager.startedAt;
-  log.info({ event: 'ready', socket: settings.socketPath, ms: manager.readyMs }, `serving on ${settings.socketPath}: ${statusLine(manager)}`);
-  if (settings.simulate !== undefined) {
-    process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
+    // adopt before the first client can be served: a new client must never get a VF a live old client holds
+    ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
+    manager.ledger = ledger;
+    fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
+    const restored = ledger.restore();
+    ledger.attach();
+    if (restored.adopted.length || restored.problem) {
+      log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);
+    }
+    if (!act) await prepareSocketPath(settings.socketPath);
+    await manager.server.listen();
+  } catch (e) {
+    fail(e, lc, log, notifier);
   }
-
+  // signal handlers go in before READY=1: a service manager may stop us the moment we are ready
+  let stopWatchdog = (): void => {};
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
     stopping = true;
+    notifier.stopping(`stopping (${sig})`);
+    stopWatchdog();
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
-    Promise.all([manager.server.close(), admin.close()]).then(() => process.exit(0), () => process.exit(0));
+    // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
+    ledger.close();
+    Promise.allSettled([manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGPIPE', () => { /* a client went away mid-write: the socket reports it */ });
+  // STATUS= follows every grant and release (coalesced per event-loop turn)
+  let statusQueued = false;
+  const queueStatus = (): void => {
+    if (statusQueued || !notifier.enabled) return;
+    statusQueued = true;
+    setImmediate(() => { statusQueued = false; notifier.status(status(manager)); });
+  };
+  manager.allocator.on('grant', queueStatus);
+  manager.allocator.on('release', queueStatus);
+  manager.allocator.on('adopt', queueStatus);
+
+  let reloading = false;
+  process.on('SIGHUP', () => {
+    if (reloading) return;
+    reloading = true;
+    notifier.reloading('rescanning devices and settings');
+    try {
+      const out = parseDaemonArgs(process.argv.slice(2), process.env);
+      if (out.kind === 'run') {
+        for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
+        rescan(manager, out.settings, log);
+        // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
+        admin.ctx.vfIndex = buildVfIndex(manager);
+        admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
+        log.level = levelForDebug(out.settings.debug);
+      }
+    } catch (e) {
+      log.error({ event: 'rescan_failed', code: isQatmgrError(e) ? e.code : undefined }, `rescan failed, still serving the previous devices: ${errorText(e)}`);
+    } finally {
+      reloading = false;
+      notifier.ready(status(manager));
+    }
+  });
+
+
+  // ready: the socket accepts, every handler is in place
+  manager.readyMs = Date.now() - manager.startedAt;
+  lc.serving();
+  notifier.ready(status(manager));
+  stopWatchdog = notifier.startWatchdog();
+  log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
+  if (settings.simulate !== undefined && lc.mode === 'foreground') {
+    process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
+  }
 }
 
 void main();

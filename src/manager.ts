@@ -21,6 +21,8 @@ export interface Manager {
   server: QatServer;
   ctx: ServeContext;
   startedAt: number;
+  /** The allocation ledger (set by the daemon), for `qatctl status`. */
+  ledger?: { describe(): unknown };
   /** Time from the start of the build until the socket accepted, ms. */
   readyMs?: number;
 }

@@ -109,10 +109,13 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
     ring.push({ kind: 'refusal', section: null, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: [], reason, detail: refusalDetail(a) });
   };
   a.on('grant', onGrant);
+  // sections held again after a restart (ledger) count as grants with reason 'adopted'
+  a.on('adopt', onGrant);
   a.on('release', onRelease);
   a.on('refuse', onRefuse);
   return () => {
     a.off('grant', onGrant);
+    a.off('adopt', onGrant);
     a.off('release', onRelease);
     a.off('refuse', onRefuse);
   };

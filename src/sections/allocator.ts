@@ -33,6 +33,8 @@ export interface AllocatorEvents {
   grant: [section: Section, holder: Holder];
   release: [section: Section, holder: Holder, reason: ReleaseReason];
   refuse: [holder: Holder, reason: string];
+  /** A section held again after a daemon restart for a process that still lives (ledger). */
+  adopt: [section: Section, holder: Holder];
 }
 
 export class Allocator extends EventEmitter<AllocatorEvents> {
@@ -98,8 +100,20 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     });
   }
 
+  /**
+   * Set by the ledger: a section adopted for this very process (same pid and start time) that a new connection
+   * of it should get back instead of a second section.
+   */
+  adoptedClaim: ((holder: Holder) => Section | undefined) | undefined;
+
   /** First-fit grant: the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
   acquire(holder: Holder): Section | null {
+    const claimed = this.adoptedClaim?.(holder);
+    if (claimed && claimed.holder?.adopted) {
+      claimed.holder = holder;
+      this.emit('grant', claimed, holder);
+      return claimed;
+    }
     for (const s of this.sections) {
       if (s.holder === null && this.blockedReason(s) === undefined) {
         s.holder = holder;
@@ -122,6 +136,19 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     }
     if (blocked.length) parts.push(`${blocked.length} unavailable: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
     return parts.join('; ') || 'no sections';
+  }
+
+  /** Hold a free section for a process from before a daemon restart (ledger); false if it is taken. */
+  adopt(s: Section, holder: Holder): boolean {
+    if (s.holder !== null) return false;
+    s.holder = { ...holder, adopted: true };
+    this.emit('adopt', s, s.holder);
+    return true;
+  }
+
+  /** Sections held by processes from before a restart (no connection of ours). */
+  adoptedSections(): Section[] {
+    return this.sections.filter((s) => s.holder?.adopted === true);
   }
 
   /** Release a section if `connId` holds it. */

@@ -1,0 +1,39 @@
+// Live-process facts through Roots.pids: a process's start time (stat field 22) and the boot id, to tell "same process" from "same pid".
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), as text; undefined when the process
+ * does not exist. The command name (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
+ */
+export function processStartTime(pidsRoot: string, pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(pidsRoot, String(pid), 'stat'), 'latin1');
+  } catch {
+    return undefined;
+  }
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // after ") " come fields 3 (state), 4, ...: field 22 is the 20th of them
+  const rest = text.slice(close + 2).split(' ');
+  const st = rest[22 - 3];
+  return st !== undefined && /^[0-9]+$/.test(st) ? st : undefined;
+}
+
+/** True when `pid` runs and is the same process that had `startTime` (not a reused pid). */
+export function isSameProcess(pidsRoot: string, pid: number, startTime: string): boolean {
+  return processStartTime(pidsRoot, pid) === startTime;
+}
+
+/** This boot's id (a ledger from another boot names processes that no longer exist); undefined if unreadable. */
+export function bootId(pidsRoot: string): string | undefined {
+  try {
+    const t = fs.readFileSync(path.join(pidsRoot, 'sys', 'kernel', 'random', 'boot_id'), 'utf8').trim();
+    return t || undefined;
+  } catch {
+    return undefined;
+  }
+}

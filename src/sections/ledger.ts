@@ -1,0 +1,412 @@
+// The allocation ledger: every grant and release written durably under the run directory, so a restarted daemon keeps sections that live processes still hold.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import type { Allocator, Holder, Section } from './allocator.js';
+import { OwnerWatch, type WatchMethod } from './owner-watch.js';
+import { bootId as readBootId, processStartTime, isSameProcess } from '../platform/processes.js';
+import { describeSysError } from '../errors.js';
+
+export const LEDGER_FORMAT = 'qatmgr-ledger/1';
+export const LEDGER_NAME = 'qatmgr.ledger';
+
+export interface LedgerEntry {
+  section: string;
+  vfs: string[];
+  pid: number;
+  /** /proc/<pid>/stat field 22 at grant time; null when the process was already gone (never adopted). */
+  startTime: string | null;
+  uid: number;
+  gid: number;
+  processName: string;
+  /** Epoch ms of the original grant. */
+  since: number;
+  adopted: boolean;
+}
+
+export interface LedgerData {
+  format: typeof LEDGER_FORMAT;
+  bootId: string | null;
+  daemonPid: number;
+  writtenAt: string;
+  entries: LedgerEntry[];
+}
+
+export type LedgerRead =
+  | { kind: 'absent' }
+  | { kind: 'ok'; data: LedgerData }
+  | { kind: 'corrupt' | 'foreign'; reason: string };
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+function checkEntry(e: unknown, i: number): string | undefined {
+  if (typeof e !== 'object' || e === null) return `entries[${i}] is not an object`;
+  const o = e as Record<string, unknown>;
+  if (typeof o.section !== 'string' || o.section === '') return `entries[${i}].section is not a name`;
+  if (!Array.isArray(o.vfs) || !o.vfs.every((v) => typeof v === 'string')) return `entries[${i}].vfs is not a list of PCI addresses`;
+  if (!isInt(o.pid) || o.pid < 0) return `entries[${i}].pid is not a process id`;
+  if (o.startTime !== null && (typeof o.startTime !== 'string' || !/^[0-9]+$/.test(o.startTime))) return `entries[${i}].startTime is not a clock-tick count`;
+  if (!isInt(o.uid) || !isInt(o.gid)) return `entries[${i}].uid/gid are not numbers`;
+  if (typeof o.processName !== 'string') return `entries[${i}].processName is not text`;
+  if (!isInt(o.since)) return `entries[${i}].since is not a time`;
+  return undefined;
+}
+
+/** Parse and validate ledger text (pure). A ledger from another boot or format is "foreign". */
+export function parseLedger(text: string, currentBootId: string | undefined): LedgerRead {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { kind: 'corrupt', reason: `not JSON (${(e as Error).message})` };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { kind: 'corrupt', reason: 'not a JSON object' };
+  const o = raw as Record<string, unknown>;
+  if (o.format !== LEDGER_FORMAT) return { kind: 'foreign', reason: `format ${JSON.stringify(o.format)} is not ${LEDGER_FORMAT}` };
+  if (currentBootId !== undefined && typeof o.bootId === 'string' && o.bootId !== currentBootId) {
+    return { kind: 'foreign', reason: `written during another boot (${o.bootId}); its processes are gone` };
+  }
+  if (!Array.isArray(o.entries)) return { kind: 'corrupt', reason: 'entries is not a list' };
+  for (let i = 0; i < o.entries.length; i++) {
+    const why = checkEntry(o.entries[i], i);
+    if (why) return { kind: 'corrupt', reason: why };
+  }
+  const entries = (o.entries as LedgerEntry[]).map((e) => ({ ...e, adopted: e.adopted === true }));
+  return {
+    kind: 'ok',
+    data: {
+      format: LEDGER_FORMAT,
+      bootId: typeof o.bootId === 'string' ? o.bootId : null,
+      daemonPid: isInt(o.daemonPid) ? o.daemonPid : 0,
+      writtenAt: typeof o.writtenAt === 'string' ? o.writtenAt : '',
+      entries,
+    },
+  };
+}
+
+export function readLedger(file: string, currentBootId: string | undefined): LedgerRead {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
+    return { kind: 'corrupt', reason: `cannot be read: ${describeSysError(e)}` };
+  }
+  return parseLedger(text, currentBootId);
+}
+
+/**
+ * Replace the ledger atomically: temporary file, rename over the ledger. With `fsync` (the default) the data and
+ * the directory are flushed before returning; without it the caller flushes later (see `flushLedger`).
+ * A restarted daemon sees the new content as soon as the rename returns (the page cache survives any process
+ * crash); fsync only adds durability across a kernel crash or power loss.
+ */
+export function writeLedger(file: string, data: LedgerData, opts: { fsync?: boolean } = {}): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o640);
+  try {
+    fs.writeSync(fd, `${JSON.stringify(data, null, 1)}\n`);
+    if (opts.fsync !== false) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  if (opts.fsync !== false) fsyncDirSync(path.dirname(file));
+}
+
+function fsyncDirSync(dir: string): void {
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
+  } catch {
+    /* a directory fsync is not supported everywhere; the rename itself is atomic */
+  }
+}
+
+/** fsync the ledger file and its directory on the thread pool (never blocks the event loop). */
+export async function flushLedger(file: string): Promise<void> {
+  const fh = await fs.promises.open(file, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    const dh = await fs.promises.open(path.dirname(file), 'r');
+    try { await dh.sync(); } finally { await dh.close(); }
+  } catch {
+    /* see fsyncDirSync */
+  }
+}
+
+/** Move a bad ledger out of the way (kept for inspection); returns where it went. */
+export function moveAside(file: string, kind: string, now = new Date()): string {
+  const to = `${file}.${kind}-${now.toISOString().replace(/[:.]/g, '-')}`;
+  fs.renameSync(file, to);
+  return to;
+}
+
+export interface Adoption {
+  section: string;
+  pid: number;
+  uid: number;
+  vfs: string[];
+  watch: WatchMethod;
+}
+
+export interface RestoreReport {
+  adopted: Adoption[];
+  /** Entries whose process is gone (their sections are free again). */
+  gone: Array<{ section: string; pid: number; reason: string }>;
+  /** VFs a live owner holds that are in no section now (removed device or another policy). */
+  orphanVfs: string[];
+  problem?: { kind: 'corrupt' | 'foreign' | 'unreadable'; reason: string; movedTo?: string };
+}
+
+/** What the last restore found, in numbers (for status views). */
+export interface RestoreSummary {
+  adopted: number;
+  gone: number;
+  orphanVfs: number;
+  problem: RestoreReport['problem'] | null;
+}
+
+export interface LedgerOptions {
+  file: string;
+  pidsRoot: string;
+  allocator: Allocator;
+  log: Logger;
+  watch?: OwnerWatch;
+  pid?: number;
+}
+
+export class Ledger {
+  private readonly startTimes = new Map<number, string | null>();
+  private readonly watch: OwnerWatch;
+  private readonly bootId: string | undefined;
+  private nextAdoptedConn = -1;
+  private attached = false;
+  private muted = false;
+  private closed = false;
+  private lastRestore: RestoreSummary | null = null;
+  private dirty = false;
+  private flushing: Promise<void> | undefined;
+  /** Writes that failed (reported once each in the log). */
+  writeErrors = 0;
+
+  constructor(private readonly opts: LedgerOptions) {
+    this.watch = opts.watch ?? new OwnerWatch({ pidsRoot: opts.pidsRoot });
+    this.bootId = readBootId(opts.pidsRoot);
+  }
+
+  get file(): string {
+    return this.opts.file;
+  }
+
+  /** The ledger as it should be on disk now: one entry per held section. */
+  snapshot(): LedgerData {
+    const entries: LedgerEntry[] = [];
+    for (const s of this.opts.allocator.sections) {
+      const h = s.holder;
+      if (!h) continue;
+      entries.push({
+        section: s.name,
+        vfs: s.plan.devices.map((d) => d.vf.bdf),
+        pid: h.pid,
+        startTime: this.startTimes.get(h.connId) ?? null,
+        uid: h.uid,
+        gid: h.gid,
+        processName: h.processName,
+        since: h.since,
+        adopted: h.adopted === true,
+      });
+    }
+    return { format: LEDGER_FORMAT, bootId: this.bootId ?? null, daemonPid: this.opts.pid ?? process.pid, writtenAt: new Date().toISOString(), entries };
+  }
+
+  /**
+   * Write the ledger now (synchronously, before the grant's reply leaves: atomic rename, visible at once to a
+   * restarted daemon) and fsync it off the event loop: a disk-backed run directory costs 10-90 ms per fsync on a
+   * loaded machine, which must not stall every connection. At most one flush runs; writes during it are
+   * flushed by one more.
+   */
+  persist(): void {
+    if (this.muted) return;
+    try {
+      writeLedger(this.opts.file, this.snapshot(), { fsync: false });
+    } catch (e) {
+      this.writeErrors++;
+      this.opts.log.error({ event: 'ledger_write_failed', path: this.opts.file, err: describeSysError(e) }, `cannot write the allocation ledger ${this.opts.file}: ${describeSysError(e)}; a restart would forget current allocations`);
+      return;
+    }
+    this.dirty = true;
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        try {
+          await flushLedger(this.opts.file);
+        } catch (e) {
+          this.opts.log.warn({ event: 'ledger_fsync_failed', path: this.opts.file, err: describeSysError(e) }, `cannot fsync the allocation ledger: ${describeSysError(e)}`);
+        }
+      }
+    })().finally(() => { this.flushing = undefined; });
+  }
+
+  /** Resolves once every write so far has been fsync'd (shutdown, tests). */
+  async flushed(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * Read the previous daemon's ledger and hold again every section whose owner still lives (same pid and start
+   * time); watch those owners and free their sections when they exit. A corrupt or foreign ledger is moved aside.
+   */
+  restore(): RestoreReport {
+    const { allocator, log, file } = this.opts;
+    const report: RestoreReport = { adopted: [], gone: [], orphanVfs: [] };
+    const read = readLedger(file, this.bootId);
+    this.lastRestore = { adopted: 0, gone: 0, orphanVfs: 0, problem: null };
+    if (read.kind === 'absent') return report;
+    if (read.kind !== 'ok') {
+      let movedTo: string | undefined;
+      try {
+        movedTo = moveAside(file, read.kind);
+      } catch (e) {
+        log.error({ event: 'ledger_move_failed', path: file, err: describeSysError(e) }, `cannot move the ${read.kind} ledger ${file} aside: ${describeSysError(e)}`);
+      }
+      report.problem = { kind: read.kind, reason: read.reason, movedTo };
+      this.lastRestore.problem = report.problem;
+      log.error({ event: 'ledger_rejected', kind: read.kind, path: file, reason: read.reason, movedTo }, `allocation ledger ${file} is ${read.kind}: ${read.reason}; moved to ${movedTo ?? '(could not move)'}; starting with no adopted sections`);
+      return report;
+    }
+
+    this.muted = true;
+    try {
+      const byVf = new Map<string, Section>();
+      for (const s of allocator.sections) for (const d of s.plan.devices) byVf.set(d.vf.bdf, s);
+      for (const e of read.data.entries) {
+        if (e.startTime === null || e.pid <= 0) {
+          report.gone.push({ section: e.section, pid: e.pid, reason: 'its start time was never known' });
+          continue;
+        }
+        const now = processStartTime(this.opts.pidsRoot, e.pid);
+        if (now !== e.startTime) {
+          report.gone.push({ section: e.section, pid: e.pid, reason: now === undefined ? 'process exited' : 'pid now belongs to another process' });
+          continue;
+        }
+        // hold every section that contains one of the owner's VFs: normally exactly the section it had
+        const targets = new Set<Section>();
+        for (const bdf of e.vfs) {
+          const s = byVf.get(bdf);
+          if (s) targets.add(s);
+          else report.orphanVfs.push(bdf);
+        }
+        const holder: Holder = {
+          connId: this.nextAdoptedConn--,
+          pid: e.pid,
+          uid: e.uid,
+          gid: e.gid,
+          processName: e.processName,
+          since: e.since,
+          requests: 0,
+          adopted: true,
+        };
+        const held: Section[] = [];
+        for (const s of targets) {
+          if (s.holder && s.holder.pid === e.pid) {
+            held.push(s);
+            continue;
+          }
+          if (allocator.adopt(s, holder)) {
+            this.startTimes.set(holder.connId, e.startTime);
+            held.push(s);
+          } else {
+            log.warn({ event: 'adopt_conflict', section: s.name, pid: e.pid }, `section ${s.name} overlaps VFs of pid ${e.pid} but is already held by pid ${s.holder?.pid}`);
+          }
+        }
+        if (held.length === 0) continue;
+        const connId = holder.connId;
+        const method = this.watch.watch(e.pid, e.startTime, () => this.ownerExited(connId, e.pid));
+        for (const s of held) {
+          report.adopted.push({ section: s.name, pid: e.pid, uid: e.uid, vfs: s.plan.devices.map((d) => d.vf.bdf), watch: method });
+          log.info({ event: 'adopt', section: s.name, pid: e.pid, uid: e.uid, bdf: s.plan.devices.map((d) => d.vf.bdf), watch: method, since: new Date(e.since).toISOString() }, `section ${s.name} adopted: still held by pid ${e.pid} from before the restart`);
+        }
+        if (targets.size > 1 || (held[0] && held[0].name !== e.section)) {
+          log.warn({ event: 'adopt_relayout', pid: e.pid, was: e.section, now: held.map((s) => s.name) }, `pid ${e.pid} held ${e.section}; the sections changed since, so ${held.map((s) => s.name).join(', ')} stay held until it exits`);
+        }
+      }
+      for (const g of report.gone) log.info({ event: 'ledger_gone', section: g.section, pid: g.pid, reason: g.reason }, `section ${g.section} of pid ${g.pid} is free again: ${g.reason}`);
+      if (report.orphanVfs.length) log.warn({ event: 'adopt_orphan_vfs', bdf: report.orphanVfs }, `live processes hold VFs that are in no section now: ${report.orphanVfs.join(', ')}`);
+    } finally {
+      this.muted = this.closed;
+    }
+    this.lastRestore = { adopted: report.adopted.length, gone: report.gone.length, orphanVfs: report.orphanVfs.length, problem: null };
+    this.persist();
+    return report;
+  }
+
+  private ownerExited(connId: number, pid: number): void {
+    const { allocator, log } = this.opts;
+    for (const s of allocator.sections) {
+      if (s.holder?.connId === connId && allocator.release(s, connId, 'owner-exited')) {
+        log.debug({ event: 'adopted_owner_exited', section: s.name, pid }, `adopted owner pid ${pid} of ${s.name} exited`);
+      }
+    }
+  }
+
+  /** Record every grant and release from now on (synchronously, before the reply leaves). */
+  attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    const { allocator } = this.opts;
+    // a process from before the restart that connects again gets its own adopted section back
+    allocator.adoptedClaim = (h) => {
+      const mine = allocator.sections.filter((s) => s.holder?.adopted && s.holder.pid === h.pid);
+      if (mine.length === 0) return undefined;
+      const st = processStartTime(this.opts.pidsRoot, h.pid);
+      const s = mine.find((x) => st !== undefined && this.startTimes.get(x.holder!.connId) === st);
+      if (s) this.opts.log.info({ event: 'adopted_reclaimed', section: s.name, pid: h.pid }, `pid ${h.pid} connected again and gets back its adopted section ${s.name}`);
+      return s;
+    };
+    allocator.on('grant', (_s, h) => {
+      this.startTimes.set(h.connId, processStartTime(this.opts.pidsRoot, h.pid) ?? null);
+      this.persist();
+    });
+    allocator.on('release', (_s, h) => {
+      if (!allocator.sections.some((s) => s.holder?.connId === h.connId)) this.startTimes.delete(h.connId);
+      this.persist();
+    });
+    allocator.on('adopt', () => this.persist());
+  }
+
+  /** For `qatctl status`: where the ledger is, what it holds, what the last start found. */
+  describe(): { path: string; held: number; adopted: number; watchedOwners: number; writeErrors: number; restored: RestoreSummary | null } {
+    const held = this.opts.allocator.sections.filter((s) => s.holder !== null);
+    return {
+      path: this.opts.file,
+      held: held.length,
+      adopted: held.filter((s) => s.holder?.adopted).length,
+      watchedOwners: this.watch.size,
+      writeErrors: this.writeErrors,
+      restored: this.lastRestore,
+    };
+  }
+
+  /** Owners being watched (adopted processes still alive). */
+  get watchedOwners(): number {
+    return this.watch.size;
+  }
+
+  /**
+   * Stop recording and watching. Called before the daemon closes its connections on shutdown: those closes are
+   * not releases (the processes keep their VFs), so the ledger keeps naming them for the next daemon.
+   */
+  close(): void {
+    this.muted = true;
+    this.closed = true;
+    this.watch.close();
+  }
+}
+
+/** Same-process test exported for callers that only have a ledger entry. */
+export function entryOwnerLives(pidsRoot: string, e: LedgerEntry): boolean {
+  return e.startTime !== null && isSameProcess(pidsRoot, e.pid, e.startTime);
+}

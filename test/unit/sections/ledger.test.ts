@@ -1,0 +1,227 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger, LEDGER_FORMAT, parseLedger, readLedger, writeLedger, type LedgerData } from '../../../src/sections/ledger.js';
+import { OwnerWatch } from '../../../src/sections/owner-watch.js';
+import { processStartTime } from '../../../src/platform/processes.js';
+import { silentLogger } from '../../../src/log.js';
+import { allocatorFor, holder, makeSim, type SimFixture } from '../../helpers/lifecycle-sim.js';
+
+let sim: SimFixture;
+let file: string;
+const children: ChildProcess[] = [];
+
+function sleeper(): ChildProcess {
+  const c = spawn('sleep', ['60'], { stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+function waitExit(c: ChildProcess): Promise<void> {
+  return new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+}
+
+beforeEach(() => {
+  sim = makeSim('4xxx:2x4');
+  fs.mkdirSync(sim.roots.run, { recursive: true });
+  file = path.join(sim.roots.run, 'qatmgr.ledger');
+});
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+  sim.cleanup();
+});
+
+describe('ledger file', () => {
+  it('round-trips what was written', () => {
+    const data: LedgerData = {
+      format: LEDGER_FORMAT, bootId: 'b', daemonPid: 1, writtenAt: 'now',
+      entries: [{ section: 'SSL_INT_0', vfs: ['0000:6b:00.1'], pid: 5, startTime: '77', uid: 1, gid: 2, processName: 'SSL', since: 3, adopted: false }],
+    };
+    writeLedger(file, data);
+    expect(readLedger(file, 'b')).toEqual({ kind: 'ok', data });
+    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+  });
+
+  it('calls text that is not JSON corrupt and names the parse error', () => {
+    expect(parseLedger('{"format": "qatmgr-ledger/1", "entr', undefined)).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^not JSON/) });
+  });
+
+  it('names the first bad field of an entry', () => {
+    const text = JSON.stringify({ format: LEDGER_FORMAT, entries: [{ section: 'SSL_INT_0', vfs: ['x'], pid: -4, startTime: '1', uid: 0, gid: 0, processName: 'a', since: 1 }] });
+    expect(parseLedger(text, undefined)).toEqual({ kind: 'corrupt', reason: 'entries[0].pid is not a process id' });
+  });
+
+  it('calls a ledger of another format or another boot foreign', () => {
+    expect(parseLedger(JSON.stringify({ format: 'other/9', entries: [] }), undefined)).toMatchObject({ kind: 'foreign' });
+    expect(parseLedger(JSON.stringify({ format: LEDGER_FORMAT, bootId: 'old', entries: [] }), 'new')).toMatchObject({ kind: 'foreign', reason: expect.stringContaining('another boot') });
+  });
+});
+
+describe('grants and releases', () => {
+  it('records every grant with pid, start time, uid, section and VFs, and drops it on release', () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    const s = a.acquire({ ...holder(1, process.pid), uid: 4242 })!;
+    let r = readLedger(file, undefined);
+    expect(r.kind).toBe('ok');
+    if (r.kind !== 'ok') return;
+    expect(r.data.entries).toEqual([{
+      section: s.name, vfs: s.plan.devices.map((d) => d.vf.bdf), pid: process.pid, startTime: processStartTime('/proc', process.pid),
+      uid: 4242, gid: 1000, processName: 'SSL', since: expect.any(Number), adopted: false,
+    }]);
+    a.release(s, 1, 'put');
+    r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries).toEqual([]);
+    ledger.close();
+  });
+
+  it('writes synchronously (a restarted daemon sees the grant at once) and fsyncs off the event loop', async () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    for (let i = 1; i <= 3; i++) a.acquire(holder(i, process.pid));
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries.length).toBe(3);
+    await ledger.flushed();
+    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+    expect(ledger.writeErrors).toBe(0);
+    ledger.close();
+  });
+});
+
+describe('shutdown', () => {
+  it('records no release once closed: connections closed by a stopping daemon are not releases', () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    const s = a.acquire(holder(1, process.pid))!;
+    ledger.close();
+    a.release(s, 1, 'disconnect');
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries.map((e) => e.section)).toEqual([s.name]);
+  });
+});
+
+describe('restore after a restart', () => {
+  function grantTo(pids: number[]): void {
+    const a = allocatorFor(sim.roots);
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    l.attach();
+    pids.forEach((pid, i) => a.acquire(holder(i + 1, pid)));
+    l.close();
+  }
+
+  it('keeps the section of a live owner held and frees the one of a dead owner', async () => {
+    const live = sleeper();
+    const dead = sleeper();
+    grantTo([live.pid!, dead.pid!]);
+    dead.kill('SIGKILL');
+    await waitExit(dead);
+
+    const a = allocatorFor(sim.roots);
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    const report = l.restore();
+    expect(report.adopted.map((x) => [x.section, x.pid])).toEqual([['SSL_INT_0', live.pid]]);
+    expect(report.gone).toEqual([{ section: 'SSL_INT_1', pid: dead.pid, reason: 'process exited' }]);
+    expect(a.sections[0].holder).toMatchObject({ pid: live.pid, adopted: true });
+    expect(a.sections[1].holder).toBeNull();
+    expect(a.adoptedSections().map((s) => s.name)).toEqual(['SSL_INT_0']);
+    // a new client gets the first section nobody alive holds
+    expect(a.acquire(holder(10, process.pid))!.name).toBe('SSL_INT_1');
+    l.close();
+  });
+
+  it('frees an adopted section when its owner exits (pidfd)', async () => {
+    const owner = sleeper();
+    grantTo([owner.pid!]);
+    const a = allocatorFor(sim.roots);
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    l.attach();
+    expect(l.restore().adopted[0].watch).toBe('pidfd');
+    const released = new Promise<string>((r) => a.once('release', (_s, _h, reason) => r(reason)));
+    owner.kill('SIGKILL');
+    expect(await released).toBe('owner-exited');
+    expect(a.sections[0].holder).toBeNull();
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries).toEqual([]);
+    l.close();
+  });
+
+  it('frees an adopted section when its owner exits, polling /proc where there is no pidfd', async () => {
+    const owner = sleeper();
+    grantTo([owner.pid!]);
+    const a = allocatorFor(sim.roots);
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger(), watch: new OwnerWatch({ pidsRoot: '/proc', noPidfd: true, pollMs: 20 }) });
+    expect(l.restore().adopted[0].watch).toBe('proc-poll');
+    const released = new Promise<string>((r) => a.once('release', (_s, _h, reason) => r(reason)));
+    owner.kill('SIGKILL');
+    expect(await released).toBe('owner-exited');
+    l.close();
+  });
+
+  it('does not adopt for a pid that now belongs to another process', () => {
+    const owner = sleeper();
+    grantTo([owner.pid!]);
+    const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data.entries[0].startTime = '1';
+    fs.writeFileSync(file, JSON.stringify(data));
+    const a = allocatorFor(sim.roots);
+    const report = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() }).restore();
+    expect(report.adopted).toEqual([]);
+    expect(report.gone[0].reason).toBe('pid now belongs to another process');
+  });
+
+  it('holds every section that overlaps a live owner\'s VFs when the policy changed', () => {
+    const owner = sleeper();
+    grantTo([owner.pid!]); // policy 0: SSL_INT_0 = one VF of each PF
+    const a = allocatorFor(sim.roots, 1); // policy 1: one VF per section
+    const report = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() }).restore();
+    expect(report.adopted.map((x) => x.section)).toEqual(['SSL_INT_0', 'SSL_INT_1']);
+    expect(a.counts().held).toBe(2);
+  });
+
+  it('moves a corrupt ledger aside, reports it, and starts with nothing adopted', () => {
+    fs.writeFileSync(file, 'garbage\n');
+    const a = allocatorFor(sim.roots);
+    const report = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() }).restore();
+    expect(report.problem).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^not JSON/) });
+    expect(report.problem!.movedTo).toMatch(/qatmgr\.ledger\.corrupt-/);
+    expect(fs.readFileSync(report.problem!.movedTo!, 'utf8')).toBe('garbage\n');
+    expect(fs.existsSync(file)).toBe(false);
+    expect(a.counts().held).toBe(0);
+  });
+
+  it('moves a foreign ledger aside', () => {
+    fs.writeFileSync(file, JSON.stringify({ format: 'somebody-else/1', entries: [] }));
+    const report = new Ledger({ file, pidsRoot: '/proc', allocator: allocatorFor(sim.roots), log: silentLogger() }).restore();
+    expect(report.problem).toMatchObject({ kind: 'foreign' });
+    expect(report.problem!.movedTo).toMatch(/\.foreign-/);
+  });
+
+  it('gives a process that connects again its own adopted section back instead of a second one', () => {
+    grantTo([process.pid]);
+    const a = allocatorFor(sim.roots);
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    l.restore();
+    l.attach();
+    const again = a.acquire(holder(50, process.pid))!;
+    expect(again.name).toBe('SSL_INT_0');
+    expect(again.holder?.connId).toBe(50);
+    expect(again.holder?.adopted).toBeUndefined();
+    expect(a.adoptedSections()).toEqual([]);
+    // another process still gets the next free section
+    expect(a.acquire(holder(51, process.pid + 1_000_000))!.name).toBe('SSL_INT_1');
+    l.close();
+  });
+
+  it('keeps adopted sections in the ledger so a second restart adopts them again', () => {
+    const owner = sleeper();
+    grantTo([owner.pid!]);
+    new Ledger({ file, pidsRoot: '/proc', allocator: allocatorFor(sim.roots), log: silentLogger() }).restore();
+    const a = allocatorFor(sim.roots);
+    const report = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() }).restore();
+    expect(report.adopted.map((x) => x.pid)).toEqual([owner.pid]);
+  });
+});
