@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { renderTable } from '../src/cli/table.js';
 import { dumpReplyTable } from './replytable.js';
-import { buildC, tree, startOurs, startReference, runLoad, median, fmt, pointSeconds, repeats, BUILD, REFUSED_BACKOFF_US, type LoadResult } from './lib.js';
+import { buildC, tree, startOurs, startReference, runLoad, median, fmt, pointSeconds, repeats, BUILD, RUNROOT, REFUSED_BACKOFF_US, type LoadResult } from './lib.js';
 
 /** Upstream C qatmgr on this machine kind, quoted from issue 2 (not measured here: no upstream binary is available). */
 export const UPSTREAM: Record<string, { rate: number; p99?: number }> = {
@@ -40,8 +40,8 @@ export async function run(): Promise<void> {
   for (const policy of POLICIES) {
     const table = path.join(BUILD, `replies-p${policy}.bin`);
     dumpReplyTable(dir, policy, table);
-    const ours = await startOurs(dir, policy, path.join(BUILD, 'run', `ours-p${policy}`));
-    const ref = await startReference(refmgr, table, path.join(BUILD, 'run', `ref-p${policy}`));
+    const ours = await startOurs(dir, policy, path.join(RUNROOT, `ours-p${policy}`));
+    const ref = await startReference(refmgr, table, path.join(RUNROOT, `ref-p${policy}`));
     try {
       for (const clients of CLIENTS) {
         const p: Point = { policy, clients, ours: [], ref: [] };

@@ -10,6 +10,11 @@ import { parseSimSpec, generateHost, SIM_MARKER } from '../src/sim/index.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD = path.join(REPO, 'bench', 'build');
 export const DAEMON = path.join(REPO, 'dist', 'daemon', 'qatmgr.js');
+/**
+ * Run directories (sockets, the allocation ledger) go on tmpfs when there is one, as /run/qat does on a real host:
+ * the ledger is rewritten on every grant and release, and a disk-backed directory would measure the disk.
+ */
+export const RUNROOT = fs.existsSync('/dev/shm') ? path.join('/dev/shm', `qatmgr-bench-${process.pid}`) : path.join(BUILD, 'run');
 
 export function buildC(): { loadgen: string; refmgr: string } {
   fs.mkdirSync(BUILD, { recursive: true });

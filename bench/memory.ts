@@ -4,7 +4,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { renderTable } from '../src/cli/table.js';
 import { dumpReplyTable } from './replytable.js';
-import { buildC, tree, startOurs, startReference, rssMb, sleep, fmt, BUILD, type Server } from './lib.js';
+import { buildC, tree, startOurs, startReference, rssMb, sleep, fmt, BUILD, RUNROOT, type Server } from './lib.js';
 
 const IDLE = 1000;
 const TARGET_MB = 64;
@@ -33,8 +33,8 @@ export async function run(): Promise<void> {
   dumpReplyTable(dir, 0, table);
   const rows = [];
   for (const [name, start] of [
-    ['ours', () => startOurs(dir, 0, path.join(BUILD, 'run', 'mem-ours'))],
-    ['ref', () => startReference(refmgr, table, path.join(BUILD, 'run', 'mem-ref'))],
+    ['ours', () => startOurs(dir, 0, path.join(RUNROOT, 'mem-ours'))],
+    ['ref', () => startReference(refmgr, table, path.join(RUNROOT, 'mem-ref'))],
   ] as const) {
     const s = await start();
     try {

@@ -31,6 +31,8 @@ async function main(): Promise<void> {
       process.stderr.write(`bench ${n} failed: ${(e as Error).stack ?? String(e)}\n`);
     }
   }
+  const { RUNROOT } = (await import(pathToFileURL(path.join(dir, 'lib.js')).href)) as { RUNROOT: string };
+  fs.rmSync(RUNROOT, { recursive: true, force: true });
   process.stdout.write(`\nbench finished in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   if (failed) process.exit(1);
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { renderTable } from '../src/cli/table.js';
-import { buildC, tree, daemonCommand, daemonArgs, median, fmt, repeats, BUILD } from './lib.js';
+import { buildC, tree, daemonCommand, daemonArgs, median, fmt, repeats, BUILD, RUNROOT } from './lib.js';
 
 const TREES: Array<{ spec: string; vfs: number; targetMs: number }> = [
   { spec: '4xxx:2x16', vfs: 32, targetMs: 150 },
@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
   const rows = [];
   for (const t of TREES) {
     const dir = tree(t.spec);
-    const runDir = path.join(BUILD, 'run', `startup-${t.vfs}`);
+    const runDir = path.join(RUNROOT, `startup-${t.vfs}`);
     const cmd = [...daemonCommand(), ...daemonArgs(dir, 0, runDir)];
     await readyOnce(loadgen, path.join(runDir, 'qatmgr.sock'), cmd); // warm the page cache
     const rs: Ready[] = [];
@@ -45,7 +45,7 @@ export async function run(): Promise<void> {
   }
   // the floor on this machine: a Node process that only listens on a Unix socket and answers one fixed reply
   {
-    const runDir = path.join(BUILD, 'run', 'startup-floor');
+    const runDir = path.join(RUNROOT, 'startup-floor');
     const sock = path.join(runDir, 'floor.sock');
     fs.mkdirSync(runDir, { recursive: true });
     const reply = '0a00081a0a0000000200';
