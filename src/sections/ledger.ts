@@ -124,6 +124,17 @@ function fsyncDirSync(dir: string): void {
   }
 }
 
+const TMPFS_MAGIC = 0x01021994;
+
+/** True when `dir` is on tmpfs (memory only: fsync there is a no-op). */
+function isTmpfs(dir: string): boolean {
+  try {
+    return fs.statfsSync(dir).type === TMPFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 /** fsync the ledger file and its directory on the thread pool (never blocks the event loop). */
 export async function flushLedger(file: string): Promise<void> {
   const fh = await fs.promises.open(file, 'r');
@@ -190,10 +201,12 @@ export class Ledger {
   private flushing: Promise<void> | undefined;
   /** Writes that failed (reported once each in the log). */
   writeErrors = 0;
+  private readonly onTmpfs: boolean;
 
   constructor(private readonly opts: LedgerOptions) {
     this.watch = opts.watch ?? new OwnerWatch({ pidsRoot: opts.pidsRoot });
     this.bootId = readBootId(opts.pidsRoot);
+    this.onTmpfs = isTmpfs(path.dirname(opts.file));
   }
 
   get file(): string {
@@ -236,6 +249,8 @@ export class Ledger {
       this.opts.log.error({ event: 'ledger_write_failed', path: this.opts.file, err: describeSysError(e) }, `cannot write the allocation ledger ${this.opts.file}: ${describeSysError(e)}; a restart would forget current allocations`);
       return;
     }
+    // fsync on tmpfs (where /run/qat lives on a host) does nothing but cost a thread-pool job per grant/release
+    if (this.onTmpfs) return;
     this.dirty = true;
     if (this.flushing) return;
     this.flushing = (async () => {
