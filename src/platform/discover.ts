@@ -120,7 +120,7 @@ export function discover(roots: Roots, log: Logger): Inventory {
   };
   const vfs: VfInfo[] = [];
   const uevents = new Map<string, ReadResult>();
-  for (const entry of entries) {
+  for (const [entryIndex, entry] of entries.entries()) {
     if (entry === 'vfio' || entry === 'devices') continue;
     if (entry.length > MAX_GROUP_NAME) { skip(entry, `name longer than ${MAX_GROUP_NAME} characters`); continue; }
     const group = entry.startsWith('noiommu-') ? entry.slice(8) : entry;
@@ -165,7 +165,9 @@ export function discover(roots: Roots, log: Logger): Inventory {
       unavailable: probe,
     });
     if (vfs.length >= MAX_DEVS) {
-      log.warn({ event: 'max_devs' }, `stopping at ${MAX_DEVS} VFs`);
+      // warn only when something is left unread (a host with exactly 4096 VFs loses nothing)
+      const left = entries.slice(entryIndex + 1).filter((e) => e !== 'vfio' && e !== 'devices').length;
+      if (left > 0) log.warn({ event: 'max_devs', left }, `stopping at ${MAX_DEVS} VFs; ${left} more /dev/vfio entries not looked at`);
       break;
     }
   }
