@@ -145,7 +145,10 @@ describe('background mode (no --foreground, no service manager)', () => {
     holders.push(h);
     expect(h.section).toBe('SSL_INT_0');
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && fs.existsSync(socket); i++) await new Promise((res) => setTimeout(res, 20));
+    // the daemon unlinks the socket, then the pid file, then exits: wait for the exit before looking
+    const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    for (let i = 0; i < 250 && alive(); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(alive()).toBe(false);
     expect(fs.existsSync(socket)).toBe(false);
     expect(fs.existsSync(path.join(sim.roots.run, 'qatmgr.pid'))).toBe(false);
   });
