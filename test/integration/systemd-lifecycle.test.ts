@@ -146,7 +146,9 @@ describe('background mode (no --foreground, no service manager)', () => {
     expect(h.section).toBe('SSL_INT_0');
     process.kill(pid, 'SIGTERM');
     // the daemon unlinks the socket, then the pid file, then exits: wait for the exit before looking
-    const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const alive = (): boolean => {
+      try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } // a zombie has exited
+    };
     for (let i = 0; i < 250 && alive(); i++) await new Promise((res) => setTimeout(res, 20));
     expect(alive()).toBe(false);
     expect(fs.existsSync(socket)).toBe(false);
