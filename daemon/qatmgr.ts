@@ -131,28 +131,34 @@ async function main(): Promise<void> {
   manager.allocator.on('adopt', queueStatus);
 
   let reloading = false;
-  process.on('SIGHUP', () => {
-    if (reloading) return;
+  /** Re-read settings and devices into the running manager; throws (changing nothing) when the new scan fails. */
+  const doRescan = (): unknown => {
+    if (reloading) throw new Error('a rescan is already running');
     reloading = true;
     notifier.reloading('rescanning devices and settings');
     try {
       const out = parseDaemonArgs(process.argv.slice(2), process.env);
-      if (out.kind === 'run') {
-        for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
-        rescan(manager, out.settings, log);
-        // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
-        admin.ctx.vfIndex = buildVfIndex(manager);
-        admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
-        log.level = levelForDebug(out.settings.debug);
-      }
-    } catch (e) {
-      log.error({ event: 'rescan_failed', code: isQatmgrError(e) ? e.code : undefined }, `rescan failed, still serving the previous devices: ${errorText(e)}`);
+      if (out.kind !== 'run') return null;
+      for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
+      const report = rescan(manager, out.settings, log);
+      // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
+      admin.ctx.vfIndex = buildVfIndex(manager);
+      admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
+      log.level = levelForDebug(out.settings.debug);
+      return report;
     } finally {
       reloading = false;
       notifier.ready(status(manager));
     }
+  };
+  admin.ctx.rescan = doRescan;
+  process.on('SIGHUP', () => {
+    try {
+      doRescan();
+    } catch (e) {
+      log.error({ event: 'rescan_failed', code: isQatmgrError(e) ? e.code : undefined }, `rescan failed, still serving the previous devices: ${errorText(e)}`);
+    }
   });
-
 
   // ready: the socket accepts, every handler is in place
   manager.readyMs = Date.now() - manager.startedAt;

@@ -153,9 +153,15 @@ export const OPS: Record<string, OpSpec> = {
   },
   rescan: {
     mutating: true,
-    summary: 'rescan devices (not available in this build)',
-    run: () => {
-      throw new AdminError('QATMGR_E_ADMIN_UNSUPPORTED', 'rescan is not available in this build; restart the daemon to pick up new devices');
+    summary: 'rescan devices and settings, as SIGHUP does (held sections keep their VFs)',
+    run: (_a, e) => {
+      if (!e.ctx.rescan) throw new AdminError('QATMGR_E_ADMIN_UNSUPPORTED', 'this daemon cannot rescan; restart it to pick up new devices');
+      e.log.warn({ event: 'rescan_requested', by: who(e.cred) }, 'rescan requested over the admin socket');
+      try {
+        return e.ctx.rescan();
+      } catch (err) {
+        throw new AdminError('QATMGR_E_ADMIN_RESCAN_FAILED', `rescan failed, still serving the previous devices: ${(err as Error).message}`);
+      }
     },
   },
 };

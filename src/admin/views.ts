@@ -25,6 +25,8 @@ export interface AdminContext {
   vfIndex: Map<string, VfPlanFacts>;
   /** Static per-section facts (index = section index), so a 4096-section query only reads the live holders. */
   sectionFacts: SectionFacts[];
+  /** Rescan devices and settings (the daemon's SIGHUP path); undefined where the daemon offers none. */
+  rescan?: () => unknown;
 }
 
 export interface SectionFacts {

@@ -145,7 +145,12 @@ describe('background mode (no --foreground, no service manager)', () => {
     holders.push(h);
     expect(h.section).toBe('SSL_INT_0');
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && fs.existsSync(socket); i++) await new Promise((res) => setTimeout(res, 20));
+    // the daemon unlinks the socket, then the pid file, then exits: wait for the exit before looking
+    const alive = (): boolean => {
+      try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } // a zombie has exited
+    };
+    for (let i = 0; i < 250 && alive(); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(alive()).toBe(false);
     expect(fs.existsSync(socket)).toBe(false);
     expect(fs.existsSync(path.join(sim.roots.run, 'qatmgr.pid'))).toBe(false);
   });

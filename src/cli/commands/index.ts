@@ -14,9 +14,9 @@ import { sectionsCommand } from './sections.js';
 import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
 import { metricsCommand } from './metrics.js';
-import { releaseCommand, drainCmd, undrainCmd } from './release.js';
+import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
-  releaseCommand, drainCmd, undrainCmd, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
+  releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
 ];

@@ -75,3 +75,36 @@ ${EXIT_HELP}
 
 export const drainCmd = drainCommand('drain');
 export const undrainCmd = drainCommand('undrain');
+
+const rescanUsage = `Usage: qatctl rescan [OPTIONS]
+
+Makes the daemon re-read its settings and devices, as SIGHUP or 'systemctl reload qat' do (root only).
+Held sections keep their VFs; new VFs become available; VFs that disappeared are withdrawn from free
+sections. A scan that fails (e.g. no device left) changes nothing and exits 2.
+
+${ADMIN_OPTIONS_HELP}
+${EXIT_HELP}
+`;
+
+interface RescanResult {
+  sectionsBefore: number;
+  sectionsAfter: number;
+  addedVfs: string[];
+  removedVfs: string[];
+  withdrawnVfs: string[];
+}
+
+export const rescanCommand: Command = {
+  name: 'rescan',
+  summary: 're-read settings and devices now, keeping held sections (root)',
+  usage: rescanUsage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({ args: argv, options: ADMIN_OPTIONS, allowPositionals: true });
+    if (values.help) { io.out.write(rescanUsage); return 0; }
+    if (positionals.length) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `rescan takes no arguments; see 'qatctl rescan --help'`);
+    const r = await withAdmin(values, io, (c) => c.request<RescanResult>('rescan', {}));
+    if (values.json) { writeJson(io, r); return 0; }
+    io.out.write(`rescan: ${r.sectionsBefore} -> ${r.sectionsAfter} sections, ${r.addedVfs.length} VF(s) added${r.addedVfs.length ? ` (${r.addedVfs.join(', ')})` : ''}, ${r.removedVfs.length} removed${r.withdrawnVfs.length ? `, withdrawn from free sections: ${r.withdrawnVfs.join(', ')}` : ''}\n`);
+    return 0;
+  },
+};

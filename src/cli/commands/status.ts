@@ -23,7 +23,7 @@ export function statusLines(s: StatusView): Array<[string, string]> {
     ['sections', `${c.total} total, ${c.held} held, ${c.free} free, ${c.blocked} out of service`],
     ['devices', `${s.devices.pfs} PFs, ${s.devices.vfs} VFs (${s.devices.outOfService} out of service, ${s.devices.unavailable} unavailable)${s.vm ? ', in a VM' : ''}`],
     ['connections', `${s.connections.open} open (${s.connections.accepted} accepted, ${s.connections.rejected} rejected)`],
-    ['ledger', s.ledger === null || s.ledger === undefined ? 'not present' : JSON.stringify(s.ledger)],
+    ['ledger', describeLedger(s.ledger)],
     ['socket', s.socket],
     ['admin socket', s.adminSocket],
     ['metrics', s.metricsListen ? `http://${s.metricsListen}/metrics` : 'off (qatctl metrics reads them over the admin socket)'],
@@ -47,3 +47,14 @@ export const statusCommand: Command = {
     return 0;
   },
 };
+
+/** One line for the ledger object the daemon reports (shape owned by src/sections/ledger.ts; unknown fields are ignored). */
+function describeLedger(l: unknown): string {
+  if (l === null || l === undefined) return 'not present';
+  const o = l as { path?: string; held?: number; adopted?: number; watchedOwners?: number; writeErrors?: number; restored?: { adopted?: number; gone?: number; problem?: string | null } };
+  const parts = [`${o.held ?? 0} held`, `${o.adopted ?? 0} adopted`, `${o.watchedOwners ?? 0} owners watched`];
+  if (o.writeErrors) parts.push(`${o.writeErrors} WRITE ERRORS`);
+  const r = o.restored;
+  if (r) parts.push(`at start: ${r.adopted ?? 0} adopted, ${r.gone ?? 0} owners gone${r.problem ? `, problem: ${r.problem}` : ''}`);
+  return `${o.path ?? '?'}: ${parts.join(', ')}`;
+}
