@@ -1,4 +1,4 @@
-// Bench runner: runs every bench module in dist/bench exporting run() (or only those named on the command line).
+// Bench runner: runs every bench module in dist/bench that exports run() (or only those named on the command line).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,9 @@ const SKIP = new Set(['run', 'lib', 'replytable']);
 
 async function main(): Promise<void> {
   const dir = path.dirname(fileURLToPath(import.meta.url));
-  const found = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).filter((n) => !SKIP.has(n));
+  // only modules that export run(): others (e.g. bench/restart.ts) start their work when imported
+  const exportsRun = (n: string): boolean => /export\s+(async\s+)?function\s+run\s*\(/.test(fs.readFileSync(path.join(dir, `${n}.js`), 'utf8'));
+  const found = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).filter((n) => !SKIP.has(n) && exportsRun(n));
   const names = [...ORDER.filter((n) => found.includes(n)), ...found.filter((n) => !ORDER.includes(n)).sort()];
   const wanted = process.argv.slice(2);
   for (const w of wanted) {
