@@ -47,3 +47,34 @@ export function simulatedRoots(dir: string): Roots {
 export function under(root: string, ...rel: string[]): string {
   return path.join(root, ...rel.map((r) => r.replace(/^\/+/, '')));
 }
+
+/** The command-line options that set roots, shared by qatmgr and the qatctl commands that read the machine. */
+export const ROOT_OPTIONS = {
+  'sim-dir': { type: 'string' },
+  'sysfs-root': { type: 'string' },
+  'dev-root': { type: 'string' },
+  'proc-root': { type: 'string' },
+  'etc-root': { type: 'string' },
+  'firmware-root': { type: 'string' },
+  'run-dir': { type: 'string' },
+} as const;
+
+export type RootOptionValues = Partial<Record<keyof typeof ROOT_OPTIONS, string>>;
+
+/**
+ * Roots from those options: `--sim-dir DIR` lays every root under DIR (simulatedRoots), each `--*-root` then overrides
+ * one root; relative paths are taken from `cwd`. `base` replaces the default of /sys, /dev, … when no sim dir is given.
+ */
+export function rootsFromOptions(v: RootOptionValues, cwd: string, base?: Roots): Roots {
+  const abs = (p: string): string => path.resolve(cwd, p);
+  const b: Roots = v['sim-dir'] ? simulatedRoots(abs(v['sim-dir'])) : { ...(base ?? DEFAULT_ROOTS) };
+  return {
+    ...b,
+    sys: v['sysfs-root'] ? abs(v['sysfs-root']) : b.sys,
+    dev: v['dev-root'] ? abs(v['dev-root']) : b.dev,
+    proc: v['proc-root'] ? abs(v['proc-root']) : b.proc,
+    etc: v['etc-root'] ? abs(v['etc-root']) : b.etc,
+    firmware: v['firmware-root'] ? abs(v['firmware-root']) : b.firmware,
+    run: v['run-dir'] ? abs(v['run-dir']) : b.run,
+  };
+}

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { DEFAULT_ROOTS, simulatedRoots, under, type Roots } from './roots.js';
+import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } from './roots.js';
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
@@ -192,16 +192,11 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const sources: Settings['sources'] = {};
   const simulate = o.simulate;
   const simDir = simulate !== undefined ? path.resolve(cwd, o['sim-dir'] ?? '.qatmgr-sim') : o['sim-dir'];
-  const base: Roots = simulate !== undefined ? simulatedRoots(simDir!) : { ...DEFAULT_ROOTS };
-  const roots: Roots = {
-    sys: o['sysfs-root'] ? path.resolve(cwd, o['sysfs-root']) : base.sys,
-    dev: o['dev-root'] ? path.resolve(cwd, o['dev-root']) : base.dev,
-    proc: o['proc-root'] ? path.resolve(cwd, o['proc-root']) : base.proc,
-    pids: base.pids,
-    etc: o['etc-root'] ? path.resolve(cwd, o['etc-root']) : base.etc,
-    run: o['run-dir'] ? path.resolve(cwd, o['run-dir']) : base.run,
-    firmware: base.firmware,
-  };
+  const roots = rootsFromOptions(
+    { 'sysfs-root': o['sysfs-root'], 'dev-root': o['dev-root'], 'proc-root': o['proc-root'], 'etc-root': o['etc-root'], 'run-dir': o['run-dir'] },
+    cwd,
+    simulate !== undefined ? simulatedRoots(simDir!) : DEFAULT_ROOTS,
+  );
   const configPath = o.config ? path.resolve(cwd, o.config) : under(roots.etc, 'sysconfig', 'qat');
   // an explicitly named file must exist; the default one is optional (systemd's "-" prefix)
   const file = readEnvFile(configPath, o.config === undefined);

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { DEFAULT_ROOTS, simulatedRoots, type Roots } from '../../config/roots.js';
+import { ROOT_OPTIONS, rootsFromOptions, type Roots } from '../../config/roots.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { parseIntInRange } from '../../config/numbers.js';
 import { resolveUser, runDoctor } from '../../doctor/run.js';
@@ -46,26 +46,14 @@ export const doctorCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       options: {
-        'sim-dir': { type: 'string' }, 'sysfs-root': { type: 'string' }, 'dev-root': { type: 'string' },
-        'proc-root': { type: 'string' }, 'etc-root': { type: 'string' }, 'firmware-root': { type: 'string' },
-        'run-dir': { type: 'string' }, socket: { type: 'string' }, user: { type: 'string' }, expect: { type: 'string' },
+        ...ROOT_OPTIONS, socket: { type: 'string' }, user: { type: 'string' }, expect: { type: 'string' },
         'app-mem': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
     });
     if (values.help) { io.out.write(usage); return 0; }
     if (positionals.length) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `doctor takes no arguments (got "${positionals[0]}")`);
-    const abs = (p: string): string => path.resolve(io.cwd, p);
-    const base: Roots = values['sim-dir'] ? simulatedRoots(abs(values['sim-dir'])) : { ...DEFAULT_ROOTS };
-    const roots: Roots = {
-      ...base,
-      sys: values['sysfs-root'] ? abs(values['sysfs-root']) : base.sys,
-      dev: values['dev-root'] ? abs(values['dev-root']) : base.dev,
-      proc: values['proc-root'] ? abs(values['proc-root']) : base.proc,
-      etc: values['etc-root'] ? abs(values['etc-root']) : base.etc,
-      firmware: values['firmware-root'] ? abs(values['firmware-root']) : base.firmware,
-      run: values['run-dir'] ? abs(values['run-dir']) : base.run,
-    };
+    const roots: Roots = rootsFromOptions(values, io.cwd);
     const expect: string[] = [];
     if (values.expect !== undefined) {
       for (const raw of values.expect.split(/[,;]/).map((s) => s.trim()).filter(Boolean)) {
@@ -84,7 +72,7 @@ export const doctorCommand: Command = {
       roots,
       user: resolveUser(roots, values.user),
       expect,
-      socketPath: values.socket ? abs(values.socket) : path.join(roots.run, 'qatmgr.sock'),
+      socketPath: values.socket ? path.resolve(io.cwd, values.socket) : path.join(roots.run, 'qatmgr.sock'),
       appMemMiB,
       env: io.env,
       connectTimeoutMs: 1000,

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { DEFAULT_ROOTS, simulatedRoots, under, type Roots } from '../../config/roots.js';
+import { rootsFromOptions, under, type Roots } from '../../config/roots.js';
 import { parseDurationMs } from '../../config/numbers.js';
 import { QatmgrError, ErrorCodes, isQatmgrError } from '../../errors.js';
 import { provision } from '../../provision/index.js';
@@ -91,23 +91,14 @@ export const provisionCommand: Command = {
       io.out.write(usage);
       return 0;
     }
-    const abs = (p: string): string => path.resolve(io.cwd, p);
-    const base: Roots = values['sim-dir'] ? simulatedRoots(abs(values['sim-dir'])) : { ...DEFAULT_ROOTS };
-    const roots: Roots = {
-      ...base,
-      sys: values['sysfs-root'] ? abs(values['sysfs-root']) : base.sys,
-      dev: values['dev-root'] ? abs(values['dev-root']) : base.dev,
-      proc: values['proc-root'] ? abs(values['proc-root']) : base.proc,
-      etc: values['etc-root'] ? abs(values['etc-root']) : base.etc,
-      run: values['run-dir'] ? abs(values['run-dir']) : base.run,
-    };
+    const roots: Roots = rootsFromOptions(values, io.cwd);
     const retries = values['bind-retries'] === undefined ? 5 : Number(values['bind-retries']);
     if (!Number.isInteger(retries) || retries < 1 || retries > 100) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--bind-retries "${values['bind-retries']}" is not 1..100`);
     const json = values.json === true;
     try {
       const report = await provision({
         roots,
-        configPath: values.config ? abs(values.config) : under(roots.etc, 'sysconfig', 'qat'),
+        configPath: values.config ? path.resolve(io.cwd, values.config) : under(roots.etc, 'sysconfig', 'qat'),
         configExplicit: values.config !== undefined,
         env: io.env,
         cliPolicy: values.policy,
