@@ -8,7 +8,16 @@ import { OwnerWatch, type WatchMethod } from './owner-watch.js';
 import { bootId as readBootId, processStartTime, isSameProcess } from '../platform/processes.js';
 import { describeSysError } from '../errors.js';
 
-export const LEDGER_FORMAT = 'qatmgr-ledger/1';
+/**
+ * On disk: a journal. The first line is a JSON header holding a snapshot of every held section; each later line is
+ * one event appended with a single write(2): `{"g":{entry}}` (grant or adoption) or `{"r":section,"pid":n}` (release).
+ * The daemon compacts it (header with a fresh snapshot, atomic rename) at start and whenever it grows long, so a grant
+ * costs one small append instead of rewriting the whole file. Version 1 (a single JSON document) is still read.
+ */
+export const LEDGER_FORMAT = 'qatmgr-ledger/2';
+const READABLE_FORMATS = new Set(['qatmgr-ledger/1', LEDGER_FORMAT]);
+/** Compact once the journal holds this many event lines (or four per section, if more). */
+const COMPACT_AFTER = 1024;
 export const LEDGER_NAME = 'qatmgr.ledger';
 
 export interface LedgerEntry {
@@ -53,17 +62,32 @@ function checkEntry(e: unknown, i: number): string | undefined {
   return undefined;
 }
 
-/** Parse and validate ledger text (pure). A ledger from another boot or format is "foreign". */
+/** Parse and validate ledger text (pure): the header's snapshot, then every journal line replayed in order. */
 export function parseLedger(text: string, currentBootId: string | undefined): LedgerRead {
+  const nl = text.indexOf('\n');
+  const headText = nl < 0 ? text : text.slice(0, nl);
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(headText);
   } catch (e) {
-    return { kind: 'corrupt', reason: `not JSON (${(e as Error).message})` };
+    // a version-1 ledger is one pretty-printed JSON document over many lines
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return { kind: 'corrupt', reason: `not JSON (${(e as Error).message})` };
+    }
+    return parseDocument(raw, [], currentBootId);
   }
+  const lines = nl < 0 ? [] : text.slice(nl + 1).split('\n');
+  // a last line without its newline is a write torn by a crash of the machine: it never happened
+  if (lines.length && !text.endsWith('\n')) lines.pop();
+  return parseDocument(raw, lines.filter((l) => l !== ''), currentBootId);
+}
+
+function parseDocument(raw: unknown, events: string[], currentBootId: string | undefined): LedgerRead {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { kind: 'corrupt', reason: 'not a JSON object' };
   const o = raw as Record<string, unknown>;
-  if (o.format !== LEDGER_FORMAT) return { kind: 'foreign', reason: `format ${JSON.stringify(o.format)} is not ${LEDGER_FORMAT}` };
+  if (typeof o.format !== 'string' || !READABLE_FORMATS.has(o.format)) return { kind: 'foreign', reason: `format ${JSON.stringify(o.format)} is not ${LEDGER_FORMAT}` };
   if (currentBootId !== undefined && typeof o.bootId === 'string' && o.bootId !== currentBootId) {
     return { kind: 'foreign', reason: `written during another boot (${o.bootId}); its processes are gone` };
   }
@@ -72,7 +96,27 @@ export function parseLedger(text: string, currentBootId: string | undefined): Le
     const why = checkEntry(o.entries[i], i);
     if (why) return { kind: 'corrupt', reason: why };
   }
-  const entries = (o.entries as LedgerEntry[]).map((e) => ({ ...e, adopted: e.adopted === true }));
+  const held = new Map<string, LedgerEntry>();
+  for (const e of o.entries as LedgerEntry[]) held.set(e.section, { ...e, adopted: e.adopted === true });
+  for (let i = 0; i < events.length; i++) {
+    let ev: { g?: unknown; r?: unknown; pid?: unknown };
+    try {
+      ev = JSON.parse(events[i]);
+    } catch (e) {
+      return { kind: 'corrupt', reason: `journal line ${i + 2} is not JSON (${(e as Error).message})` };
+    }
+    if (ev && typeof ev === 'object' && ev.g !== undefined) {
+      const why = checkEntry(ev.g, i);
+      if (why) return { kind: 'corrupt', reason: `journal line ${i + 2}: ${why.replace(/^entries\[\d+\]/, 'grant')}` };
+      const g = ev.g as LedgerEntry;
+      held.set(g.section, { ...g, adopted: g.adopted === true });
+    } else if (ev && typeof ev === 'object' && typeof ev.r === 'string') {
+      const cur = held.get(ev.r);
+      if (cur && (ev.pid === undefined || ev.pid === cur.pid)) held.delete(ev.r);
+    } else {
+      return { kind: 'corrupt', reason: `journal line ${i + 2} is neither a grant nor a release` };
+    }
+  }
   return {
     kind: 'ok',
     data: {
@@ -80,7 +124,7 @@ export function parseLedger(text: string, currentBootId: string | undefined): Le
       bootId: typeof o.bootId === 'string' ? o.bootId : null,
       daemonPid: isInt(o.daemonPid) ? o.daemonPid : 0,
       writtenAt: typeof o.writtenAt === 'string' ? o.writtenAt : '',
-      entries,
+      entries: [...held.values()],
     },
   };
 }
@@ -97,7 +141,7 @@ export function readLedger(file: string, currentBootId: string | undefined): Led
 }
 
 /**
- * Replace the ledger atomically: temporary file, rename over the ledger. With `fsync` (the default) the data and
+ * Replace the ledger atomically with a compacted journal (the header line alone): temporary file, rename over it. With `fsync` (the default) the data and
  * the directory are flushed before returning; without it the caller flushes later (see `flushLedger`).
  * A restarted daemon sees the new content as soon as the rename returns (the page cache survives any process
  * crash); fsync only adds durability across a kernel crash or power loss.
@@ -106,7 +150,7 @@ export function writeLedger(file: string, data: LedgerData, opts: { fsync?: bool
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o640);
   try {
-    fs.writeSync(fd, `${JSON.stringify(data, null, 1)}\n`);
+    fs.writeSync(fd, `${JSON.stringify(data)}\n`);
     if (opts.fsync !== false) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -202,6 +246,9 @@ export class Ledger {
   /** Writes that failed (reported once each in the log). */
   writeErrors = 0;
   private readonly onTmpfs: boolean;
+  /** The ledger opened for appending journal lines; undefined until the first compaction. */
+  private fd: number | undefined;
+  private journalLines = 0;
 
   constructor(private readonly opts: LedgerOptions) {
     this.watch = opts.watch ?? new OwnerWatch({ pidsRoot: opts.pidsRoot });
@@ -216,40 +263,72 @@ export class Ledger {
   /** The ledger as it should be on disk now: one entry per held section. */
   snapshot(): LedgerData {
     const entries: LedgerEntry[] = [];
-    for (const s of this.opts.allocator.sections) {
-      const h = s.holder;
-      if (!h) continue;
-      entries.push({
-        section: s.name,
-        vfs: s.plan.devices.map((d) => d.vf.bdf),
-        pid: h.pid,
-        startTime: this.startTimes.get(h.connId) ?? null,
-        uid: h.uid,
-        gid: h.gid,
-        processName: h.processName,
-        since: h.since,
-        adopted: h.adopted === true,
-      });
-    }
+    for (const s of this.opts.allocator.sections) if (s.holder) entries.push(this.entryFor(s, s.holder));
     return { format: LEDGER_FORMAT, bootId: this.bootId ?? null, daemonPid: this.opts.pid ?? process.pid, writtenAt: new Date().toISOString(), entries };
   }
 
   /**
-   * Write the ledger now (synchronously, before the grant's reply leaves: atomic rename, visible at once to a
-   * restarted daemon) and fsync it off the event loop: a disk-backed run directory costs 10-90 ms per fsync on a
-   * loaded machine, which must not stall every connection. At most one flush runs; writes during it are
-   * flushed by one more.
+   * Rewrite the ledger as one header line holding the current snapshot (atomic rename) and reopen it for appending.
+   * Done at start, after a restore, when the journal grows long, and after an append failed.
    */
-  persist(): void {
-    if (this.muted) return;
+  private compact(): void {
+    this.closeFd();
     try {
       writeLedger(this.opts.file, this.snapshot(), { fsync: false });
+      this.fd = fs.openSync(this.opts.file, 'a');
+      this.journalLines = 0;
     } catch (e) {
-      this.writeErrors++;
-      this.opts.log.error({ event: 'ledger_write_failed', path: this.opts.file, err: describeSysError(e) }, `cannot write the allocation ledger ${this.opts.file}: ${describeSysError(e)}; a restart would forget current allocations`);
+      this.closeFd();
+      this.writeFailed(e);
       return;
     }
-    // fsync on tmpfs (where /run/qat lives on a host) does nothing but cost a thread-pool job per grant/release
+    this.scheduleFlush();
+  }
+
+  /**
+   * Record one event now, synchronously, before the reply leaves (visible at once to a restarted daemon: the page
+   * cache survives any process crash): one appended line, or a compaction when the journal is due for one.
+   */
+  private record(event: string): void {
+    if (this.muted) return;
+    if (this.fd === undefined || this.journalLines >= Math.max(COMPACT_AFTER, 4 * this.opts.allocator.sections.length)) {
+      this.compact();
+      return;
+    }
+    try {
+      fs.writeSync(this.fd, event);
+      this.journalLines++;
+    } catch (e) {
+      this.writeFailed(e);
+      this.compact();
+      return;
+    }
+    this.scheduleFlush();
+  }
+
+  /** Write the whole ledger now (start-up, restore). */
+  persist(): void {
+    if (this.muted) return;
+    this.compact();
+  }
+
+  private writeFailed(e: unknown): void {
+    this.writeErrors++;
+    this.opts.log.error({ event: 'ledger_write_failed', path: this.opts.file, err: describeSysError(e) }, `cannot write the allocation ledger ${this.opts.file}: ${describeSysError(e)}; a restart would forget current allocations`);
+  }
+
+  private closeFd(): void {
+    if (this.fd === undefined) return;
+    try { fs.closeSync(this.fd); } catch { /* already closed */ }
+    this.fd = undefined;
+  }
+
+  /**
+   * fsync off the event loop: a disk-backed run directory costs 10-90 ms per fsync on a loaded machine, which must
+   * not stall every connection; on tmpfs (where /run/qat lives on a host) fsync does nothing, so it is skipped.
+   * At most one flush runs; writes during it are flushed by one more.
+   */
+  private scheduleFlush(): void {
     if (this.onTmpfs) return;
     this.dirty = true;
     if (this.flushing) return;
@@ -263,6 +342,20 @@ export class Ledger {
         }
       }
     })().finally(() => { this.flushing = undefined; });
+  }
+
+  private entryFor(s: Section, h: Holder): LedgerEntry {
+    return {
+      section: s.name,
+      vfs: s.plan.devices.map((d) => d.vf.bdf),
+      pid: h.pid,
+      startTime: this.startTimes.get(h.connId) ?? null,
+      uid: h.uid,
+      gid: h.gid,
+      processName: h.processName,
+      since: h.since,
+      adopted: h.adopted === true,
+    };
   }
 
   /** Resolves once every write so far has been fsync'd (shutdown, tests). */
@@ -381,15 +474,17 @@ export class Ledger {
       if (s) this.opts.log.info({ event: 'adopted_reclaimed', section: s.name, pid: h.pid }, `pid ${h.pid} connected again and gets back its adopted section ${s.name}`);
       return s;
     };
-    allocator.on('grant', (_s, h) => {
+    allocator.on('grant', (s, h) => {
       this.startTimes.set(h.connId, processStartTime(this.opts.pidsRoot, h.pid) ?? null);
-      this.persist();
+      this.record(`{"g":${JSON.stringify(this.entryFor(s, h))}}\n`);
     });
-    allocator.on('release', (_s, h) => {
-      if (!allocator.sections.some((s) => s.holder?.connId === h.connId)) this.startTimes.delete(h.connId);
-      this.persist();
+    allocator.on('release', (s, h) => {
+      if (!allocator.sections.some((x) => x.holder?.connId === h.connId)) this.startTimes.delete(h.connId);
+      this.record(`{"r":${JSON.stringify(s.name)},"pid":${h.pid}}\n`);
     });
-    allocator.on('adopt', () => this.persist());
+    allocator.on('adopt', (s) => {
+      if (s.holder) this.record(`{"g":${JSON.stringify(this.entryFor(s, s.holder))}}\n`);
+    });
   }
 
   /** For `qatctl status`: where the ledger is, what it holds, what the last start found. */
@@ -417,6 +512,7 @@ export class Ledger {
   close(): void {
     this.muted = true;
     this.closed = true;
+    this.closeFd();
     this.watch.close();
   }
 }

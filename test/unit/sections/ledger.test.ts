@@ -225,3 +225,54 @@ describe('restore after a restart', () => {
     expect(report.adopted.map((x) => x.pid)).toEqual([owner.pid]);
   });
 });
+
+describe('journal', () => {
+  it('appends one line per grant and release instead of rewriting the file', () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    const s0 = a.acquire(holder(1, process.pid))!;
+    const ino = fs.statSync(file).ino;
+    const s1 = a.acquire(holder(2, process.pid))!;
+    a.release(s0, 1, 'put');
+    expect(fs.statSync(file).ino).toBe(ino);
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(3); // header (with the first grant), grant, release
+    expect(JSON.parse(lines[2])).toEqual({ r: s0.name, pid: process.pid });
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries.map((e) => e.section)).toEqual([s1.name]);
+    ledger.close();
+  });
+
+  it('compacts a long journal into a fresh snapshot and keeps the state', () => {
+    const a = allocatorFor(sim.roots);
+    const ledger = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    ledger.attach();
+    const keep = a.acquire(holder(1, process.pid))!;
+    for (let i = 0; i < 700; i++) {
+      const s = a.acquire(holder(100 + i, process.pid))!;
+      a.release(s, 100 + i, 'put');
+    }
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(1025);
+    const r = readLedger(file, undefined);
+    expect(r.kind === 'ok' && r.data.entries.map((e) => e.section)).toEqual([keep.name]);
+    ledger.close();
+  });
+
+  it('ignores a last line torn by a crash and reports a bad line in the middle by its number', () => {
+    const head = JSON.stringify({ format: LEDGER_FORMAT, bootId: null, daemonPid: 1, writtenAt: 'x', entries: [] });
+    const g = (section: string): string => JSON.stringify({ g: { section, vfs: ['0000:6b:00.1'], pid: 9, startTime: '5', uid: 0, gid: 0, processName: 'a', since: 1 } });
+    const torn = `${head}\n${g('SSL_INT_0')}\n{"g":{"section":"SSL_IN`;
+    const ok = parseLedger(torn, undefined);
+    expect(ok.kind === 'ok' && ok.data.entries.map((e) => e.section)).toEqual(['SSL_INT_0']);
+    expect(parseLedger(`${head}\n${g('SSL_INT_0')}\ngarbage\n${g('SSL_INT_1')}\n`, undefined)).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^journal line 3 is not JSON/) });
+    expect(parseLedger(`${head}\n{"x":1}\n`, undefined)).toEqual({ kind: 'corrupt', reason: 'journal line 2 is neither a grant nor a release' });
+  });
+
+  it('still reads a version-1 ledger (one pretty-printed JSON document)', () => {
+    const v1 = JSON.stringify({ format: 'qatmgr-ledger/1', bootId: 'b', daemonPid: 1, writtenAt: 'w', entries: [{ section: 'SSL_INT_2', vfs: ['0000:6b:00.3'], pid: 7, startTime: '1', uid: 0, gid: 0, processName: 'SSL', since: 1 }] }, null, 1);
+    const r = parseLedger(v1, 'b');
+    expect(r.kind === 'ok' && r.data.entries.map((e) => [e.section, e.pid, e.adopted])).toEqual([['SSL_INT_2', 7, false]]);
+  });
+});
