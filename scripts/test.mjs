@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The whole test suite: vitest (unit + integration against the real daemon), then the real-systemd e2e when this
-// machine can run it; ends with one "Tests: N passed, N failed" line over everything.
+// The whole test suite: build dependencies of the native test library (as root, when missing), vitest (unit +
+// integration against the real daemon), the units' security score, then the real-systemd e2e when this machine can
+// run it; ends with one "Tests: N passed, N failed" line over everything.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,13 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const report = path.join(os.tmpdir(), `qatmgr-vitest-${process.pid}.json`);
+
+const whole = args.length === 0;
+// gcc, zlib and OpenSSL headers for native/libqat-sim (the selftest suites skip, saying why, without them)
+if (whole && process.getuid?.() === 0) {
+  const deps = spawnSync('bash', [path.join(root, 'scripts', 'install-native-deps.sh')], { cwd: root, stdio: 'inherit' });
+  if (deps.status !== 0) console.log('test: could not install the native build dependencies; the libqat-sim suites will say what is missing');
+}
 
 const vitest = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], { cwd: root, stdio: 'inherit' });
 let passed = 0;
@@ -28,9 +36,16 @@ try {
 }
 if (vitest.status !== 0 && failed === 0) failed += 1;
 
+// systemd units: static lint and exposure score (fails above 2.0)
+const security = path.join(root, 'scripts', 'systemd-security.sh');
+if (whole && fs.existsSync(security)) {
+  const r = spawnSync('bash', [security], { cwd: root, stdio: 'inherit' });
+  if (r.status === 0) passed += 1; else failed += 1;
+}
+
 // real-systemd end-to-end tests (test/e2e/run.sh prints "N passed, N failed" itself)
 const e2e = path.join(root, 'test', 'e2e', 'run.sh');
-const wantE2e = args.length === 0 && fs.existsSync(e2e) && process.env.QATMGR_SKIP_E2E !== '1';
+const wantE2e = whole && fs.existsSync(e2e) && process.env.QATMGR_SKIP_E2E !== '1';
 if (wantE2e) {
   if (process.getuid?.() !== 0) {
     console.log('test: skipping the real-systemd e2e (needs root for systemd-nspawn); set QATMGR_SKIP_E2E=1 to silence');
