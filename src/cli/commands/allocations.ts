@@ -13,6 +13,7 @@ const usage = `Usage: qatctl allocations [OPTIONS] [--bdf BDF] [--pid PID] [--se
 One row per held section: section, VFs, holder pid, user, process (comm), systemd unit or container,
 NUMA nodes the process may run on vs. the VFs' nodes, since when, requests served. Then the most recent
 refusals ("No section available") with the reason: who held the sections, which VFs were out of service.
+"(adopted)" after the time marks a section held by a process from before a daemon restart (from the ledger).
 
 Answers "who holds 0000:6b:01.0, since when, from which service?":  qatctl allocations --bdf 0000:6b:01.0
 
@@ -46,7 +47,7 @@ export function allocationsTable(io: CliIo, rows: HolderView[], wide: boolean): 
   if (wide) header.push('INSTANCES', 'COMMAND');
   return table(io, header, rows.map((r) => {
     const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, r.container ?? r.unit, nodes(r.numaNodes), nodes(r.vfNumaNodes),
-      formatTime(r.since), formatAge(r.heldSeconds), r.requests];
+      `${formatTime(r.since)}${r.adopted ? ' (adopted)' : ''}`, formatAge(r.heldSeconds), r.requests];
     if (wide) cells.push(r.instances.join(','), r.cmdline);
     return cells;
   }), rows.map((r) => (!r.alive ? 'red' : r.numaNodes && !r.vfNumaNodes.some((n) => r.numaNodes!.includes(n)) ? 'yellow' : undefined)));
