@@ -188,6 +188,16 @@ function clearDir(dir: string, force: boolean): void {
 
 /** Lay down `host` under `dir`. The run directory (`<dir>/run/qat`) is created and kept across regenerations. */
 export function generateHost(dir: string, host: SimHost, opts: GenerateOptions = {}): GeneratedHost {
+  // like sysfs itself: 0755 directories and 0644 files, whatever the caller's umask
+  const old = process.umask(0o022);
+  try {
+    return generateHostInner(dir, host, opts);
+  } finally {
+    process.umask(old);
+  }
+}
+
+function generateHostInner(dir: string, host: SimHost, opts: GenerateOptions): GeneratedHost {
   const abs = path.resolve(dir);
   clearDir(abs, opts.force ?? false);
   const roots = simulatedRoots(abs);

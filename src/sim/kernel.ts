@@ -70,6 +70,19 @@ export interface SimKernelOptions {
   roots?: Roots;
 }
 
+/**
+ * Run a kernel-side effect with the kernel's modes: sysfs entries appear 0755/0644 whatever the writer's umask
+ * (a unit's UMask=0117 on the provisioning step must not make them unreadable to the unprivileged daemon).
+ */
+export function asKernel<T>(fn: () => T): T {
+  const old = process.umask(0o022);
+  try {
+    return fn();
+  } finally {
+    process.umask(old);
+  }
+}
+
 export class SimKernelFs extends RealKernelFs implements KernelFs {
   override readonly kind: string;
   readonly roots: Roots;
@@ -108,6 +121,10 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
 
   /** Loading a module registers its driver (bind/unbind files) and lists it Live in proc/modules. */
   override modprobe(name: string): void {
+    asKernel(() => this.modprobeInner(name));
+  }
+
+  private modprobeInner(name: string): void {
     const drv = driverOfModule(name);
     if (!drv) throw sysError('ENOENT', 'modprobe', name, ' (no such module in the simulator)');
     const d = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
@@ -125,6 +142,10 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
 
   // ---- sysfs stores ------------------------------------------------------------------------------
   override writeFile(p: string, data: string): void {
+    asKernel(() => this.writeFileInner(p, data));
+  }
+
+  private writeFileInner(p: string, data: string): void {
     const abs = path.resolve(p);
     this.faults.check('write', abs, 'write');
     let real: string;

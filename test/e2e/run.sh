@@ -48,9 +48,8 @@ ROOTS="--sysfs-root=$SIM/sys --dev-root=$SIM/dev --proc-root=$SIM/proc --etc-roo
 cat >"$ROOTFS/etc/systemd/system/qat.service.d/e2e.conf" <<EOF
 [Service]
 ExecStartPre=
-# (umask 022: the unit's UMask=0117 also applies here, and the simulator's kernel model creates the new
-# sysfs entries with the process umask, which real sysfs does not; the daemon user must read them)
-ExecStartPre=+/bin/sh -c 'umask 022; exec /usr/bin/qatctl provision $ROOTS --timeout=5s'
+# (runs under the unit's UMask=0117; the simulator's kernel model gives new sysfs entries sysfs's own modes)
+ExecStartPre=+/usr/bin/qatctl provision $ROOTS --timeout=5s
 ExecStart=
 ExecStart=/usr/bin/qatmgr --debug=1 $ROOTS
 Environment=QATMGR_TEST_HOOKS=1

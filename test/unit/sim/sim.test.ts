@@ -86,3 +86,18 @@ describe('simulator', () => {
     expect(fs.existsSync(path.join(s, 'sys', 'devices', 'pci0000:70'))).toBe(false);
   });
 });
+
+describe('simulator modes', () => {
+  it('creates 0755 directories and 0644 files whatever the caller\'s umask, like sysfs', () => {
+    const old = process.umask(0o177);
+    let g;
+    try {
+      g = simHost('4xxx:1x1');
+    } finally {
+      process.umask(old);
+    }
+    const dev = deviceDir(g.roots, '0000:6b:00.1');
+    expect(fs.statSync(dev).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(path.join(dev, 'device')).mode & 0o777).toBe(0o644);
+  });
+});
