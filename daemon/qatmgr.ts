@@ -10,7 +10,6 @@ import { buildManager, statusLine, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
 import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
-import { parseSimSpec, generateHost, SIM_MARKER } from '../src/sim/index.js';
 import { enterRunMode, type Lifecycle } from '../src/daemonize/daemonize.js';
 import { createNotifier, type Notifier } from '../src/systemd/notify.js';
 import { takeActivationSocket } from '../src/systemd/activation.js';
@@ -77,6 +76,8 @@ async function main(): Promise<void> {
     const pf = lc.takePidFile();
     if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
     if (settings.simulate !== undefined) {
+      // the simulator is loaded only when asked for: a daemon on a real host never pays for it
+      const { parseSimSpec, generateHost, SIM_MARKER } = await import('../src/sim/index.js');
       const host = parseSimSpec(settings.simulate);
       const dir = settings.simDir!;
       generateHost(dir, host, { force: fs.existsSync(path.join(dir, SIM_MARKER)) });
