@@ -53,7 +53,7 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
   const caps = opts.capabilitySource ?? new SysfsCapabilitySource(settings.roots);
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
   if (caps instanceof SysfsCapabilitySource) {
-    for (const n of caps.notes) log.warn({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
+    for (const n of caps.notes) log[n.level]({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
   }
   const allocator = new Allocator(plan, settings.protocolVersion, inventory.vm);
   // replies are encoded right after this returns, in slices, so the daemon starts accepting first (see warmLater)

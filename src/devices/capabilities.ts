@@ -99,6 +99,8 @@ export class FallbackCapabilitySource implements CapabilitySource {
 export interface SysfsCapsNote {
   pf: string;
   message: string;
+  /** 'info' when the file is simply absent (older kernel, minimal tree: upstream's fallback applies); 'warn' for bad content. */
+  level: 'info' | 'warn';
 }
 
 /**
@@ -125,13 +127,13 @@ export class SysfsCapabilitySource implements CapabilitySource {
     const file = path.join(this.roots.sys, 'bus', 'pci', 'devices', pf.bdf, 'qat', 'cfg_services');
     const r = readAttr(file);
     if (!r.ok) {
-      this.notes.push({ pf: pf.bdf, message: `${file}: ${r.error}; using fallback capabilities for this PF` });
+      this.notes.push({ pf: pf.bdf, message: `${file}: ${r.error}; using fallback capabilities for this PF`, level: r.error === 'ENOENT' ? 'info' : 'warn' });
       return { ...fallbackCaps(), capabilityMask: finishMask(fallbackCaps().capabilityMask, familyName) };
     }
     const text = r.text.trim();
     const { services, unknown } = splitServices(text);
     if (unknown.length > 0 || services.length === 0) {
-      this.notes.push({ pf: pf.bdf, message: `${file}: "${text}" is not a services list; using fallback capabilities for this PF` });
+      this.notes.push({ pf: pf.bdf, message: `${file}: "${text}" is not a services list; using fallback capabilities for this PF`, level: 'warn' });
       return { ...fallbackCaps(), capabilityMask: finishMask(fallbackCaps().capabilityMask, familyName), services: text };
     }
     const mask = finishMask(capsForServices(services), familyName);

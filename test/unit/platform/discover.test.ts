@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { simHost, tmpDir } from '../../helpers/sim.js';
-import { generateHost, type SimPf } from '../../../src/sim/index.js';
+import { generateHost, deviceDir, type SimPf } from '../../../src/sim/index.js';
 import { discover } from '../../../src/platform/discover.js';
 import { buildPlan } from '../../../src/sections/plan.js';
 import { Allocator } from '../../../src/sections/allocator.js';
@@ -142,6 +142,22 @@ describe('discovery', () => {
     const inv = discover(g.roots, log);
     expect(inv.pfs.map((p) => `${p.pkgId}:${p.driver}:${p.bdf}`)).toEqual(['0:4xxx:0000:70:00.0', '1:420xx:0000:6b:00.0']);
     expect(inv.vfs.map((v) => `${v.family.vfName}:${v.pf!.pkgId}`)).toEqual(['420xxvf:1', '4xxxvf:0']);
+  });
+});
+
+describe('capabilities from PF sysfs', () => {
+  it('falls back for a PF whose cfg_services is garbage, with a warning naming the file, and for a missing one quietly', async () => {
+    const { SysfsCapabilitySource } = await import('../../../src/devices/capabilities.js');
+    const g = simHost('4xxx:2x1');
+    fs.writeFileSync(path.join(deviceDir(g.roots, '0000:6b:00.0'), 'qat', 'cfg_services'), 'bogus\n');
+    fs.rmSync(path.join(deviceDir(g.roots, '0000:70:00.0'), 'qat', 'cfg_services'));
+    const inv = discover(g.roots, log);
+    const caps = new SysfsCapabilitySource(g.roots);
+    expect(inv.vfs.map((v) => [caps.capsFor(v).source, caps.capsFor(v).capabilityMask])).toEqual([['fallback', 0x0403b20f], ['fallback', 0x0403b20f]]);
+    expect(caps.notes.map((n) => [n.level, n.message.replace(g.roots.sys, '<sys>')])).toEqual([
+      ['warn', '<sys>/bus/pci/devices/0000:6b:00.0/qat/cfg_services: "bogus" is not a services list; using fallback capabilities for this PF'],
+      ['info', '<sys>/bus/pci/devices/0000:70:00.0/qat/cfg_services: ENOENT; using fallback capabilities for this PF'],
+    ]);
   });
 });
 
