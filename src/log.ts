@@ -108,3 +108,25 @@ function makeLogger(opts: LoggerOptions): Logger {
 export function silentLogger(): Logger {
   return lazyLogger('silent', () => loadPino()({ level: 'silent' }));
 }
+
+/**
+ * Keeps a flood of identical warnings (every refused SECTION_GET of a busy host) to one line per key and window:
+ * `take(key)` answers whether to log now and how many lines were held back since the last one logged.
+ */
+export class LogThrottle {
+  private readonly last = new Map<string, { at: number; held: number }>();
+
+  constructor(private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+
+  take(key: string): { log: boolean; held: number } {
+    const t = this.now();
+    const e = this.last.get(key);
+    if (e && t - e.at < this.windowMs) {
+      e.held++;
+      return { log: false, held: e.held };
+    }
+    const held = e?.held ?? 0;
+    this.last.set(key, { at: t, held: 0 });
+    return { log: true, held };
+  }
+}

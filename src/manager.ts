@@ -1,7 +1,7 @@
 // Assembles the manager from settings: scan -> inventory -> plan -> allocator -> socket server (DESIGN.md's flow).
 
 import type { Settings } from './config/settings.js';
-import type { Logger } from './log.js';
+import { LogThrottle, type Logger } from './log.js';
 import { discover, type Inventory } from './platform/discover.js';
 import { SysfsCapabilitySource, type CapabilitySource } from './devices/capabilities.js';
 import { buildPlan } from './sections/plan.js';
@@ -58,16 +58,22 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
   const allocator = new Allocator(plan, settings.protocolVersion, inventory.vm);
   // replies are encoded right after this returns, in slices, so the daemon starts accepting first (see warmLater)
   void allocator.warmLater();
+  const throttle = new LogThrottle(1000);
   const ctx: ServeContext = {
     version: settings.protocolVersion,
     allocator,
     pf: buildPfReplies(settings.protocolVersion, inventory.pfs),
     bad: buildBadReplies(settings.protocolVersion),
     onNote: (s, event, detail) => {
+      // refusals and version mismatches can come by the thousand per second: one line per second each, with a count
+      const t = throttle.take(event);
+      if (!t.log) return;
+      const more = t.held ? ` (${t.held} more like it in the last second not logged${event === 'no_section' ? '; qatctl events lists each' : ''})` : '';
       if (event === 'version_mismatch') {
-        log.error({ event, pid: s.pid, uid: s.uid, ...detail }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}`);
+        log.error({ event, pid: s.pid, uid: s.uid, ...detail, suppressed: t.held }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}${more}`);
       } else if (event === 'no_section') {
-        log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason: allocator.refusalReason() }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${allocator.refusalReason()}`);
+        const reason = allocator.refusalReason();
+        log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason, suppressed: t.held }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${reason}${more}`);
       } else {
         log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
       }

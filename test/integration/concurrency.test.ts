@@ -61,6 +61,31 @@ describe('concurrent clients', () => {
     await killAndWait(other.proc);
   });
 
+  it('logs a flood of refusals as one line per second with a count, not one line each', async () => {
+    const d = await startDaemon('4xxx:1x1');
+    running.push(d);
+    const holder = await QatClient.connect(d.socket);
+    await holder.sectionGet('SSL');
+    const refuse = async (): Promise<string> => {
+      const c = await QatClient.connect(d.socket);
+      const r = await c.sectionGet('nginx').catch((e: Error) => e.message);
+      await c.close();
+      return r;
+    };
+    const first = await Promise.all(Array.from({ length: 30 }, refuse));
+    expect(first.every((r) => r.includes('No section available'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 1100));
+    await refuse();
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = d.stderr().split('\n').filter((l) => l.includes('"event":"no_section"'));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length).toBeLessThanOrEqual(3);
+    const last = JSON.parse(lines[lines.length - 1]);
+    expect(last.suppressed).toBeGreaterThan(0);
+    expect(last.msg).toMatch(/No section available for process "nginx" .*1 of 1 sections held .* more like it in the last second not logged; qatctl events lists each/);
+    await holder.close();
+  });
+
   it('records the client pid and uid from SO_PEERCRED in the grant log line', async () => {
     const d = await startDaemon('4xxx:1x2', ['--debug', '1']);
     running.push(d);
