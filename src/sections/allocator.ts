@@ -53,13 +53,18 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return s.plan.devices.filter((d) => d.vf.unavailable === undefined);
   }
 
+  /** At least one of the section's VFs can be handed out (checked on every grant: no array built for it). */
+  hasUsableVf(s: Section): boolean {
+    return s.plan.devices.some((d) => d.vf.unavailable === undefined);
+  }
+
   /** Why a free section cannot be granted, or undefined when it can. */
   blockedReason(s: Section): string | undefined {
     for (const d of s.plan.devices) {
       const why = this.outOfService.get(d.vf.bdf);
       if (why !== undefined) return `VF ${d.vf.bdf} is out of service${why ? ` (${why})` : ''}`;
     }
-    if (this.servedDevices(s).length === 0) return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
+    if (!this.hasUsableVf(s)) return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
     return undefined;
   }
 
@@ -75,7 +80,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
 
   /** Pre-encode every section's replies (start-up), so that no request pays for it. */
   warm(): void {
-    for (const s of this.sections) if (this.servedDevices(s).length > 0) this.replies(s);
+    for (const s of this.sections) if (this.hasUsableVf(s)) this.replies(s);
   }
 
   /**
@@ -90,7 +95,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
         const until = performance.now() + sliceMs;
         while (i < this.sections.length) {
           const s = this.sections[i++];
-          if (this.servedDevices(s).length > 0) this.replies(s);
+          if (this.hasUsableVf(s)) this.replies(s);
           if (performance.now() >= until) break;
         }
         if (i < this.sections.length) setImmediate(step);
