@@ -441,43 +441,52 @@ export class Engine {
       slot.bytes(0).set(makePayload(n, incompressible));
       return slot;
     });
-    const lat: number[] = [];
-    let ops = 0;
-    let bytes = 0;
+    return this.timedLoad(durationMs, progress, (acc) => {
+      for (const slot of slots) {
+        const n = slot.caps[0];
+        slot.setLen(1, slot.caps[1]);
+        const a = performance.now();
+        const c = this.dcRun(s, slot, true, 0, 1);
+        const b = performance.now();
+        if (c.status !== 0 || c.req !== 0) return `compress of ${n} bytes: ${statusName(c.status)}, ${dcReqStatusName(c.req)}`;
+        slot.setLen(1, c.produced);
+        const d = this.dcRun(s, slot, false, 1, 2);
+        const e = performance.now();
+        if (d.status !== 0 || d.req !== 0) return `decompress of ${n} bytes: ${statusName(d.status)}, ${dcReqStatusName(d.req)}`;
+        if (d.produced !== n || Buffer.compare(slot.bytes(2), slot.bytes(0)) !== 0) return `round trip of ${n} bytes came back different (${d.produced} bytes)`;
+        acc.lat.push((b - a) * 1000, (e - b) * 1000);
+        acc.ops += 2;
+        acc.bytes += 2 * n;
+      }
+      return undefined;
+    }, () => {
+      for (const slot of slots) slot.free(this);
+    });
+  }
+
+  /**
+   * The timed part of a load: run `round` (one pass over the payloads, counting into `acc`; a string is an error that
+   * ends the run) until `durationMs` passes or a stop is requested, reporting progress every 100 ms; `cleanup` always runs.
+   */
+  private timedLoad(durationMs: number, progress: ProgressFn, round: (acc: { lat: number[]; ops: number; bytes: number }) => string | undefined, cleanup: () => void): LoadStats {
+    const acc = { lat: [] as number[], ops: 0, bytes: 0 };
     let error: string | undefined;
     const t0 = performance.now();
     let lastReport = t0;
     try {
-      outer: for (let round = 0; ; round++) {
-        for (const slot of slots) {
-          const n = slot.caps[0];
-          slot.setLen(1, slot.caps[1]);
-          const a = performance.now();
-          const c = this.dcRun(s, slot, true, 0, 1);
-          const b = performance.now();
-          if (c.status !== 0 || c.req !== 0) { error = `compress of ${n} bytes: ${statusName(c.status)}, ${dcReqStatusName(c.req)}`; break outer; }
-          slot.setLen(1, c.produced);
-          const d = this.dcRun(s, slot, false, 1, 2);
-          const e = performance.now();
-          if (d.status !== 0 || d.req !== 0) { error = `decompress of ${n} bytes: ${statusName(d.status)}, ${dcReqStatusName(d.req)}`; break outer; }
-          if (d.produced !== n || Buffer.compare(slot.bytes(2), slot.bytes(0)) !== 0) {
-            error = `round trip of ${n} bytes came back different (${d.produced} bytes)`;
-            break outer;
-          }
-          lat.push((b - a) * 1000, (e - b) * 1000);
-          ops += 2;
-          bytes += 2 * n;
-        }
+      for (;;) {
+        error = round(acc);
+        if (error !== undefined) break;
         const now = performance.now();
-        if (now - lastReport >= 100) { progress(ops, now - t0); lastReport = now; }
+        if (now - lastReport >= 100) { progress(acc.ops, now - t0); lastReport = now; }
         if (now - t0 >= durationMs || Atomics.load(this.stopFlag, 0) !== 0) break;
       }
     } catch (e) {
       error = (e as Error).message;
     } finally {
-      for (const slot of slots) slot.free(this);
+      cleanup();
     }
-    return this.stats(ops, bytes, performance.now() - t0, lat, error);
+    return this.stats(acc.ops, acc.bytes, performance.now() - t0, acc.lat, error);
   }
 
   private stats(ops: number, bytes: number, ms: number, lat: number[], error?: string): LoadStats {
@@ -602,41 +611,28 @@ export class Engine {
       const cipherText = Buffer.concat([c.update(plain), c.final()]);
       return { n, plain, digest, cipherText, slot: new CySlot(this, hs.inst, n) };
     });
-    const lat: number[] = [];
-    let ops = 0;
-    let bytes = 0;
-    let error: string | undefined;
-    const t0 = performance.now();
-    let lastReport = t0;
-    try {
-      outer: for (;;) {
-        for (const k of cases) {
-          const buf = k.slot.bytes(k.n);
-          buf.set(k.plain);
-          const a = performance.now();
-          const h = this.cyRunSlot(hs, k.slot, k.n);
-          const b = performance.now();
-          const dg = k.slot.mem.bytes.subarray(k.slot.digest, k.slot.digest + 32);
-          if (h !== 0 || Buffer.compare(dg, k.digest) !== 0) { error = `sha256 of ${k.n} bytes differs from node:crypto (status ${statusName(h)})`; break outer; }
-          const c = this.cyRunSlot(cs, k.slot, k.n, iv);
-          const e = performance.now();
-          if (c !== 0 || Buffer.compare(buf, k.cipherText) !== 0) { error = `aes-256-cbc of ${k.n} bytes differs from node:crypto (status ${statusName(c)})`; break outer; }
-          lat.push((b - a) * 1000, (e - b) * 1000);
-          ops += 2;
-          bytes += 2 * k.n;
-        }
-        const now = performance.now();
-        if (now - lastReport >= 100) { progress(ops, now - t0); lastReport = now; }
-        if (now - t0 >= durationMs || Atomics.load(this.stopFlag, 0) !== 0) break;
+    return this.timedLoad(durationMs, progress, (acc) => {
+      for (const k of cases) {
+        const buf = k.slot.bytes(k.n);
+        buf.set(k.plain);
+        const a = performance.now();
+        const h = this.cyRunSlot(hs, k.slot, k.n);
+        const b = performance.now();
+        const dg = k.slot.mem.bytes.subarray(k.slot.digest, k.slot.digest + 32);
+        if (h !== 0 || Buffer.compare(dg, k.digest) !== 0) return `sha256 of ${k.n} bytes differs from node:crypto (status ${statusName(h)})`;
+        const c = this.cyRunSlot(cs, k.slot, k.n, iv);
+        const e = performance.now();
+        if (c !== 0 || Buffer.compare(buf, k.cipherText) !== 0) return `aes-256-cbc of ${k.n} bytes differs from node:crypto (status ${statusName(c)})`;
+        acc.lat.push((b - a) * 1000, (e - b) * 1000);
+        acc.ops += 2;
+        acc.bytes += 2 * k.n;
       }
-    } catch (e) {
-      error = (e as Error).message;
-    } finally {
+      return undefined;
+    }, () => {
       for (const k of cases) k.slot.free(this);
       this.close(hashId);
       this.close(cipherId);
-    }
-    return this.stats(ops, bytes, performance.now() - t0, lat, error);
+    });
   }
 
   /** Submit without polling until the ring answers RETRY, then drain it: shows back-pressure works. */
