@@ -8,7 +8,6 @@ import { createLogger, levelForDebug, type Logger } from '../src/log.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
-import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
 import { enterRunMode, type Lifecycle } from '../src/daemonize/daemonize.js';
 import { createNotifier, type Notifier } from '../src/systemd/notify.js';
@@ -115,6 +114,7 @@ async function main(): Promise<void> {
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
+    manager.health.stop();
     Promise.allSettled([manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
 
   let reloading = false;
   /** Re-read settings and devices into the running manager; throws (changing nothing) when the new scan fails. */
-  const doRescan = (): unknown => {
+  const doRescan = (trigger: string): unknown => {
     if (reloading) throw new Error('a rescan is already running');
     reloading = true;
     notifier.reloading('rescanning devices and settings');
@@ -141,10 +141,7 @@ async function main(): Promise<void> {
       const out = parseDaemonArgs(process.argv.slice(2), process.env);
       if (out.kind !== 'run') return null;
       for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
-      const report = rescan(manager, out.settings, log);
-      // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
-      admin.ctx.vfIndex = buildVfIndex(manager);
-      admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
+      const report = rescan(manager, out.settings, log, { trigger });
       log.level = levelForDebug(out.settings.debug);
       return report;
     } finally {
@@ -152,20 +149,33 @@ async function main(): Promise<void> {
       notifier.ready(status(manager));
     }
   };
-  admin.ctx.rescan = doRescan;
+  admin.ctx.rescan = () => doRescan('admin');
   process.on('SIGHUP', () => {
     try {
-      doRescan();
+      doRescan('sighup');
     } catch (e) {
       log.error({ event: 'rescan_failed', code: isQatmgrError(e) ? e.code : undefined }, `rescan failed, still serving the previous devices: ${errorText(e)}`);
     }
   });
+  // follow the host without SIGHUP: the settings stay as they are, only the devices are looked at again
+  const followHost = (trigger: string): void => {
+    if (reloading) return;
+    try {
+      rescan(manager, manager.settings, log, { trigger, allowEmpty: true });
+      queueStatus();
+    } catch (e) {
+      log.error({ event: 'rescan_failed', trigger, code: isQatmgrError(e) ? e.code : undefined }, `${trigger}: rescan failed, still serving the previous devices: ${errorText(e)}`);
+    }
+  };
+  manager.health.on('host', (why) => followHost(`host: ${why}`));
+  manager.health.on('readmit', (pfs) => followHost(`readmit PF ${pfs.join(', ')}`));
 
   // ready: the socket accepts, every handler is in place
   manager.readyMs = Date.now() - manager.startedAt;
   lc.serving();
   notifier.ready(status(manager));
   stopWatchdog = notifier.startWatchdog();
+  manager.health.start();
   log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
   if (settings.simulate !== undefined && lc.mode === 'foreground') {
     process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);

@@ -6,6 +6,7 @@ import { MSG_NAMES, HEADER_SIZE } from '../protocol/constants.js';
 import { readCString } from '../protocol/decode.js';
 import { LATENCY_BUCKETS_S, MAX_REQUEST_TYPE_COUNTED } from '../server/counters.js';
 import type { AdminContext } from './views.js';
+import { HEALTH_STATES } from '../health/state.js';
 
 /** Counters the admin server keeps about itself. */
 export interface AdminCounters {
@@ -116,6 +117,19 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,
     collect() { this.reset(); for (const [code, n] of admin.errors) this.inc({ code }, n); },
   });
+  new Gauge({
+    name: 'qatmgr_pf_health', help: 'Health of each PF: 1 for its current state (healthy, degraded, unhealthy, gone), 0 for the others', labelNames: ['pf', 'state'], registers,
+    collect() {
+      this.reset();
+      for (const p of m.health.states()) for (const st of HEALTH_STATES) this.set({ pf: p.pf, state: st }, p.state === st ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'qatmgr_pf_health_transitions_total', help: 'PF health transitions, by the state entered', labelNames: ['to'], registers,
+    collect() { this.reset(); for (const [to, n] of Object.entries(ctx.ring.totals.healthTransitions)) this.inc({ to }, n); },
+  });
+  counter('qatmgr_rescans_total', 'Rescans of the devices (SIGHUP, qatctl rescan, host changes, re-admissions, releases of awaited sections)', () => ctx.ring.totals.rescans);
+  new Gauge({ name: 'qatmgr_health_poll_seconds', help: 'Time the last health poll took', registers, collect() { this.set(m.health.stats.lastMs / 1000); } });
   new Gauge({ name: 'qatmgr_start_time_seconds', help: 'Start time of the daemon (Unix seconds)', registers, collect() { this.set(m.startedAt / 1000); } });
 
   // the histogram's buckets are filled by the server (plain array); expose them as a histogram family

@@ -6,7 +6,8 @@ import type { PeerCred } from '../native/libc.js';
 import type { Registry } from 'prom-client';
 import { AdminError } from './wire.js';
 import { statusView, devicesView, sectionsView, allocationsView, normaliseBdf, type AdminContext } from './views.js';
-import type { EventKind } from './events.js';
+import { EVENT_KINDS, type EventKind } from './events.js';
+import { healthView, parseHeartbeatPush } from './health.js';
 import type { Logger } from '../log.js';
 
 export interface OpEnv {
@@ -21,8 +22,6 @@ export interface OpSpec {
   summary: string;
   run(args: Record<string, unknown>, env: OpEnv): unknown;
 }
-
-const EVENT_KINDS: EventKind[] = ['grant', 'release', 'forced-release', 'refusal', 'drain', 'undrain'];
 
 function optInt(args: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const v = args[key];
@@ -73,6 +72,7 @@ export const OPS: Record<string, OpSpec> = {
   status: { mutating: false, summary: 'version, policy, uptime, section and device counts', run: (_a, e) => statusView(e.ctx) },
   devices: { mutating: false, summary: 'PFs and their VFs with state', run: (_a, e) => devicesView(e.ctx) },
   sections: { mutating: false, summary: 'the full plan: every section and its VFs', run: (_a, e) => sectionsView(e.ctx) },
+  health: { mutating: false, summary: 'every PF: healthy, degraded, unhealthy or gone, why, since when, its sources and affected holders', run: (_a, e) => healthView(e.ctx) },
   allocations: {
     mutating: false,
     summary: 'held sections with holder facts, and recent refusals',
@@ -80,7 +80,7 @@ export const OPS: Record<string, OpSpec> = {
   },
   events: {
     mutating: false,
-    summary: 'recent grants, releases, forced releases, refusals, drains (args: afterSeq, limit, kinds)',
+    summary: 'recent grants, releases, forced releases, refusals, drains, PF health changes, rescans (args: afterSeq, limit, kinds)',
     run: (a, e) => {
       const kindsRaw = a.kinds;
       let kinds: EventKind[] | undefined;
@@ -149,6 +149,14 @@ export const OPS: Record<string, OpSpec> = {
         e.log.warn({ event: 'undrain', bdf, section: s.name, by: who(e.cred) }, `VF ${bdf} back in service`);
       }
       return { bdf, section: s.name, outOfService: false, changed: was, holderPid: s.holder?.pid ?? null };
+    },
+  },
+  heartbeat: {
+    mutating: true,
+    summary: 'the privileged relay pushes heartbeat readings (args: intervalMs, samples: [{pf, status, sent, failed} | {pf, error}])',
+    run: (a, e) => {
+      const push = parseHeartbeatPush(a);
+      return e.ctx.manager.health.pushHeartbeat(push.samples, push.intervalMs, `${who(e.cred)}${push.source ? ` (${push.source})` : ''}`);
     },
   },
   rescan: {

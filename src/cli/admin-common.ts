@@ -66,7 +66,7 @@ export function table(io: CliIo, header: string[], rows: Cell[][], colours?: Arr
   return lines.map((l, i) => (l === '' ? l : i === 0 ? paint(l, 'bold') : paint(l, colours?.[i - 1]))).join('\n');
 }
 
-export const STATE_COLOUR: Record<string, Colour | undefined> = { held: 'yellow', free: 'green', 'out-of-service': 'red', unavailable: 'red', unplanned: 'dim' };
+export const STATE_COLOUR: Record<string, Colour | undefined> = { held: 'yellow', free: 'green', 'out-of-service': 'red', withheld: 'red', unavailable: 'red', unplanned: 'dim' };
 
 /** 3725 -> "1h02m", 75 -> "1m15s". */
 export function formatAge(seconds: number): string {

@@ -7,6 +7,7 @@ import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } fr
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
+import { DEBUGFS_UNDER_SYS } from '../kernel/health.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
@@ -41,6 +42,15 @@ export interface Settings {
   adminSocketPath: string | null;
   /** Loopback HTTP listener for Prometheus metrics; undefined = off. */
   metricsListen: { host: string; port: number } | undefined;
+  /** The health loop and following the host (docs/health.md). */
+  health: {
+    /** Time between looks, ms; 0 = off (no health, no following the host: upstream's behaviour). */
+    intervalMs: number;
+    /** How long a bad PF's sources must stay good before it is handed out again, ms. */
+    recoverMs: number;
+    heartbeat: 'auto' | 'debugfs' | 'relay' | 'off';
+    debugfsRoot: string;
+  };
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
 }
@@ -73,6 +83,10 @@ const OPTIONS = {
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'health-interval': { type: 'string' },
+  'health-recover': { type: 'string' },
+  heartbeat: { type: 'string' },
+  'debugfs-root': { type: 'string' },
 } as const;
 
 export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
@@ -100,6 +114,14 @@ Paths (every root is configurable so the daemon can run on a simulated host):
                              (default <run-dir>/qatmgr-admin.sock; 'none' disables it)
   --metrics-listen=ADDR:PORT serve Prometheus metrics over HTTP on a loopback address, e.g. 127.0.0.1:9464
                              (default off; non-loopback addresses are refused)
+
+Health and host changes (docs/health.md):
+  --health-interval=MS       look at every PF's state, RAS counters and heartbeat, and at the host's VFs, this
+                             often (default 500); 0 = never (no health, no following the host without SIGHUP)
+  --health-recover=MS        hand a PF out again once it stayed good this long (default 3000; doubled per flap)
+  --heartbeat=MODE           auto (debugfs when readable, else the relay qatctl heartbeat-relay), debugfs, relay,
+                             off (default auto)
+  --debugfs-root=DIR         debugfs (default <sysfs-root>/kernel/debug)
 
 Simulator:
   --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
@@ -249,6 +271,12 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
   const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
   if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket="${adminOpt}"`, 'is the client socket; the admin socket needs its own path');
+  const healthIntervalMs = ms('health-interval', 500, 0, 3_600_000);
+  if (healthIntervalMs > 0 && healthIntervalMs < 100) throw bad(`command line: --health-interval="${o['health-interval']}"`, 'is below 100 ms (0 turns the health loop off)');
+  const healthRecoverMs = ms('health-recover', 3000, 0, 3_600_000);
+  const heartbeat = o.heartbeat ?? 'auto';
+  if (!['auto', 'debugfs', 'relay', 'off'].includes(heartbeat)) throw bad(`command line: --heartbeat="${heartbeat}"`, 'is not auto, debugfs, relay or off');
+  const debugfsRoot = o['debugfs-root'] ? path.resolve(cwd, o['debugfs-root']) : under(roots.sys, DEBUGFS_UNDER_SYS);
   let metricsListen: Settings['metricsListen'];
   if (o['metrics-listen'] !== undefined) {
     const where = `command line: --metrics-listen="${o['metrics-listen']}"`;
@@ -277,6 +305,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       servicesEnabled: svc?.value,
       adminSocketPath,
       metricsListen,
+      health: { intervalMs: healthIntervalMs, recoverMs: healthRecoverMs, heartbeat: heartbeat as Settings['health']['heartbeat'], debugfsRoot },
       warnings,
       sources,
     },

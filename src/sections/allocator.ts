@@ -26,6 +26,15 @@ export interface Section {
   name: string;
   plan: PlannedSection;
   holder: Holder | null;
+  /** VFs of the section not handed out to the current holder because their PF was withheld at the grant. */
+  withheld?: string[];
+}
+
+/** What a rescan did to the sections (the 'reshape' event), for observers that index them. */
+export interface ReshapeInfo {
+  trigger: string;
+  sectionsBefore: number;
+  sectionsAfter: number;
 }
 
 export interface AllocatorEvents {
@@ -34,26 +43,38 @@ export interface AllocatorEvents {
   refuse: [holder: Holder, reason: string];
   /** A section held again after a daemon restart for a process that still lives (ledger). */
   adopt: [section: Section, holder: Holder];
+  /** The section list was rebuilt (a rescan): indexes built from it must be rebuilt. */
+  reshape: [info: ReshapeInfo];
 }
 
 export class Allocator extends EventEmitter<AllocatorEvents> {
   readonly sections: Section[];
   /** VFs taken out of service (by bdf): their sections are not granted to new clients. */
   private readonly outOfService = new Map<string, string>();
+  /** PFs whose VFs are not handed out (health: unhealthy or gone), by PF bdf, with the reason naming the PF. */
+  private readonly withheldPfs = new Map<string, string>();
 
   constructor(plan: PlannedSection[]) {
     super();
     this.sections = plan.map((p) => ({ index: p.index, name: p.name, plan: p, holder: null }));
   }
 
-  /** Devices a client of this section is given: VFs that could not be opened are left out (no shifting of others). */
+  /**
+   * A device is handed out: its VF could be opened and its PF is not withheld. A section is served with the VFs that
+   * are (no shifting of others); one whose VFs are all left out is not granted.
+   */
+  serves(d: PlannedDevice): boolean {
+    return d.vf.unavailable === undefined && (this.withheldPfs.size === 0 || d.vf.pf === undefined || !this.withheldPfs.has(d.vf.pf.bdf));
+  }
+
+  /** Devices a client of this section is given. */
   servedDevices(s: Section): PlannedDevice[] {
-    return s.plan.devices.filter((d) => d.vf.unavailable === undefined);
+    return s.plan.devices.filter((d) => this.serves(d));
   }
 
   /** At least one of the section's VFs can be handed out (checked on every grant: no array built for it). */
   hasUsableVf(s: Section): boolean {
-    return s.plan.devices.some((d) => d.vf.unavailable === undefined);
+    return s.plan.devices.some((d) => this.serves(d));
   }
 
   /** Why a free section cannot be granted, or undefined when it can. */
@@ -62,8 +83,30 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
       const why = this.outOfService.get(d.vf.bdf);
       if (why !== undefined) return `VF ${d.vf.bdf} is out of service${why ? ` (${why})` : ''}`;
     }
-    if (!this.hasUsableVf(s)) return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
+    if (!this.hasUsableVf(s)) {
+      const pfs = new Set<string>();
+      for (const d of s.plan.devices) {
+        const why = d.vf.pf ? this.withheldPfs.get(d.vf.pf.bdf) : undefined;
+        if (why !== undefined) pfs.add(why);
+      }
+      if (pfs.size) return [...pfs].join('; ');
+      return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
+    }
     return undefined;
+  }
+
+  /**
+   * Withhold a PF's VFs from new grants (`reason` names the PF and why, e.g. "PF 0000:70:00.0 is unhealthy: heartbeat
+   * failed"), or hand them out again (undefined). Current holders keep what they were given.
+   */
+  setPfWithheld(pfBdf: string, reason: string | undefined): void {
+    if (reason === undefined) this.withheldPfs.delete(pfBdf);
+    else this.withheldPfs.set(pfBdf, reason);
+  }
+
+  /** Why a PF's VFs are withheld, if they are. */
+  pfWithheld(pfBdf: string): string | undefined {
+    return this.withheldPfs.get(pfBdf);
   }
 
   /**
@@ -83,6 +126,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     for (const s of this.sections) {
       if (s.holder === null && this.blockedReason(s) === undefined) {
         s.holder = holder;
+        s.withheld = this.withheldPfs.size ? s.plan.devices.filter((d) => d.vf.unavailable === undefined && !this.serves(d)).map((d) => d.vf.bdf) : undefined;
         this.emit('grant', s, holder);
         return s;
       }
@@ -122,6 +166,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     const h = s.holder;
     if (!h || h.connId !== connId) return false;
     s.holder = null;
+    s.withheld = undefined;
     this.emit('release', s, h, reason);
     return true;
   }
@@ -132,6 +177,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     if (!s || !s.holder) return null;
     const h = s.holder;
     s.holder = null;
+    s.withheld = undefined;
     this.emit('release', s, h, 'forced');
     return h;
   }

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('qatctl --json output', () => {
-  for (const [cmd, schemaName] of [['status', 'status'], ['devices', 'devices'], ['sections', 'sections'], ['allocations', 'allocations'], ['events', 'events'], ['metrics', 'metrics']] as const) {
+  for (const [cmd, schemaName] of [['status', 'status'], ['devices', 'devices'], ['sections', 'sections'], ['allocations', 'allocations'], ['events', 'events'], ['metrics', 'metrics'], ['health', 'health']] as const) {
     it(`qatctl ${cmd} --json matches schemas/${schemaName}.json`, async () => {
       const r = await qatctl([cmd, '--json', ...at()]);
       expect(r.stderr).toBe('');
@@ -81,11 +81,11 @@ describe('qatctl human output', () => {
     expect(rows).toHaveLength(4);
   });
 
-  it('devices shows each VF with its PF, family, node, services, IOMMU group and state', async () => {
+  it('devices shows each VF with its PF, its health, family, node, services, IOMMU group and state', async () => {
     const r = await qatctl(['devices', ...at()]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^PF\s+VF\s+FAMILY\s+NODE\s+SERVICES\s+IOMMU\s+STATE\s+SECTION\s+PID\s+REASON$/m);
-    expect(r.stdout).toMatch(/0000:6b:00\.0\s+0000:6b:00\.1\s+4xxx\s+0\s+\S+\s+\d+\s+held\s+SSL_INT_0\s+\d+/);
+    expect(r.stdout).toMatch(/^PF\s+PF HEALTH\s+VF\s+FAMILY\s+NODE\s+SERVICES\s+IOMMU\s+STATE\s+SECTION\s+PID\s+REASON$/m);
+    expect(r.stdout).toMatch(/0000:6b:00\.0\s+healthy\s+0000:6b:00\.1\s+4xxx\s+0\s+\S+\s+\d+\s+held\s+SSL_INT_0\s+\d+/);
     expect(r.stdout).toMatch(/0000:6b:00\.4\s+4xxx\s+0\s+\S+\s+\d+\s+out-of-service\s+SSL_INT_3\s+-\s+VF 0000:6b:00\.4 is out of service/);
     expect(r.stdout).toContain('1 PFs, 4 VFs: 3 held, 0 free, 1 out of service');
   });
@@ -141,7 +141,7 @@ describe('qatctl exit statuses and help', () => {
   it('qatctl --help lists every command and each command has a complete --help', async () => {
     const top = await qatctl(['--help']);
     for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
-    for (const name of ['status', 'devices', 'allocations', 'sections', 'events', 'watch', 'metrics', 'release', 'drain', 'undrain']) {
+    for (const name of ['status', 'devices', 'allocations', 'sections', 'events', 'watch', 'metrics', 'release', 'drain', 'undrain', 'health']) {
       const r = await qatctl([name, '--help']);
       expect(r.code, name).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: qatctl ${name} `));

@@ -15,8 +15,11 @@ import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
 import { metricsCommand } from './metrics.js';
 import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.js';
+import { healthCommand } from './health.js';
+import { heartbeatRelayCommand } from './heartbeat-relay.js';
 
 export const COMMANDS: Command[] = [
-  statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
+  statusCommand, devicesCommand, healthCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
   releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
+  heartbeatRelayCommand,
 ];
