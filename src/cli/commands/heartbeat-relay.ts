@@ -52,7 +52,7 @@ class Relay {
   private pfsAt = 0;
   private last = new Map<string, string>();
 
-  constructor(private readonly roots: Roots, private readonly debugfs: string, private readonly io: CliIo) {}
+  constructor(private readonly roots: Roots, private readonly debugfs: string, private readonly io: CliIo, private readonly quiet: boolean) {}
 
   /** One reading of every PF (the PF table is read again every 10 s). */
   read(now: number): Sample[] {
@@ -70,7 +70,7 @@ class Relay {
       const s = toSample(pf, r.read());
       out.push(s);
       const d = describe(s);
-      if (this.last.get(pf) !== d) {
+      if (!this.quiet && this.last.get(pf) !== d) {
         this.io.out.write(`heartbeat-relay: PF ${pf}: heartbeat ${d}\n`);
         this.last.set(pf, d);
       }
@@ -101,7 +101,7 @@ export const heartbeatRelayCommand: Command = {
     const roots = rootsFromOptions(values, io.cwd);
     const debugfs = values['debugfs-root'] ? path.resolve(io.cwd, values['debugfs-root']) : under(roots.sys, DEBUGFS_UNDER_SYS);
     const sock = adminSocketPath({ ...values, 'run-dir': values['run-dir'] ?? (values['sim-dir'] ? roots.run : undefined) }, io);
-    const relay = new Relay(roots, debugfs, io);
+    const relay = new Relay(roots, debugfs, io, values.once === true);
     const push = async (client: AdminClient, samples: Sample[]): Promise<unknown> =>
       client.request('heartbeat', { intervalMs: interval, source: `heartbeat-relay pid ${process.pid}`, samples });
 
