@@ -110,7 +110,8 @@ interface Tracked {
   tracker: PfTracker;
   /** Set when the PF has no sysfs directory (a minimal tree): its health is not watched. */
   unwatched: string | null;
-  seen: boolean;
+  /** Looked at once (the first look of a PF is a full one). */
+  looked: boolean;
   problems: Set<string>;
 }
 
@@ -186,28 +187,23 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     for (const t of this.tracked.values()) t.probe.close();
   }
 
-  /** Watch the PFs of a (new) inventory; PFs that left it stay, as gone, while sections still name their VFs. */
+  /**
+   * Watch the PFs of a (new) inventory. PFs that left it stay watched (and listed as gone) until they come back:
+   * `qatctl health` keeps telling where they went.
+   */
   setInventory(inv: Inventory): void {
     if (!this.enabled) return;
     const now = this.clock();
     const direct = this.hbSource === 'debugfs' ? { debugfsRoot: this.settings.debugfsRoot } : undefined;
-    const keep = new Set<string>();
     for (const pf of inv.pfs) {
-      keep.add(pf.bdf);
       if (this.tracked.has(pf.bdf)) continue;
       const ref = { bdf: pf.bdf, driver: pf.driver };
-      this.tracked.set(pf.bdf, { ref, probe: new PfProbe(this.roots, ref, direct), tracker: new PfTracker(pf.bdf, this.policy, now), unwatched: null, seen: false, problems: new Set() });
+      const dir = path.join(this.roots.sys, 'bus', 'pci', 'devices', pf.bdf);
+      // a PF table entry without a device directory (a minimal tree) cannot be watched: it is never called gone
+      const unwatched = fs.existsSync(dir) ? null : `no sysfs directory ${dir}: its health cannot be watched`;
+      if (unwatched) this.sayOnce(`unwatched:${pf.bdf}`, 'info', `PF ${pf.bdf}: ${unwatched}`);
+      this.tracked.set(pf.bdf, { ref, probe: new PfProbe(this.roots, ref, direct), tracker: new PfTracker(pf.bdf, this.policy, now), unwatched, looked: false, problems: new Set() });
     }
-    for (const [bdf, t] of this.tracked) {
-      if (keep.has(bdf) || this.sectionsName(bdf)) continue;
-      t.probe.close();
-      this.tracked.delete(bdf);
-      this.allocator.setPfWithheld(bdf, undefined);
-    }
-  }
-
-  private sectionsName(pf: string): boolean {
-    return this.allocator.sections.some((s) => s.plan.devices.some((d) => d.vf.pf?.bdf === pf));
   }
 
   /** One look at everything (the timer calls it; tests and benchmarks may too). */
@@ -222,7 +218,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       this.watchTopology(full, now);
       const transitions: Array<[Tracked, Transition]> = [];
       for (const t of this.tracked.values()) {
-        const tr = this.look(t, full || !t.seen, now);
+        const tr = this.look(t, full || !t.looked, now);
         if (tr) transitions.push([t, tr]);
       }
       this.checkRelay(now, transitions);
@@ -248,15 +244,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   private look(t: Tracked, full: boolean, now: number): Transition | undefined {
     if (t.unwatched) return undefined;
+    t.looked = true;
     const r = t.probe.probe(full);
-    if (!t.seen) {
-      if (r.sample.present === false) {
-        t.unwatched = `no sysfs directory ${path.join(this.roots.sys, 'bus', 'pci', 'devices', t.ref.bdf)}: its health cannot be watched`;
-        this.sayOnce(`unwatched:${t.ref.bdf}`, 'info', `PF ${t.ref.bdf}: ${t.unwatched}`);
-        return undefined;
-      }
-      t.seen = true;
-    }
     this.problems(t, r.problems);
     if (r.heartbeatError) this.heartbeatError(t, r.heartbeatError);
     return t.tracker.update(r.sample, now);
@@ -467,7 +456,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         flaps: t.tracker.flaps,
         unwatched: t.unwatched,
         sources: {
-          state: t.seen ? k.state : null,
+          state: t.unwatched ? null : k.state,
           autoReset: k.autoReset,
           sriovNumVfs: k.vfs < 0 ? null : k.vfs,
           ras: k.ras,
