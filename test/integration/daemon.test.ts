@@ -10,7 +10,7 @@ import { QatClient } from '../../src/client/qatclient.js';
 
 describe('daemon start-up and shutdown', () => {
   it('prints the upstream version and the usage', async () => {
-    expect((await runDaemonToExit(['--version'])).stdout).toBe('qatmgr 26.08.0\n');
+    expect((await runDaemonToExit(['--version'])).stdout).toBe('qatmgr-ts 0.2.0 (qatlib protocol 26.08)\n');
     const h = await runDaemonToExit(['-h']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/--policy=POLICY/);
