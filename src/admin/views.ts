@@ -104,7 +104,7 @@ export interface StatusView {
   adminSocket: string;
   metricsListen: string | null;
   vm: boolean;
-  sections: { total: number; held: number; free: number; blocked: number };
+  sections: { total: number; held: number; free: number; outOfService: number };
   devices: { pfs: number; vfs: number; outOfService: number; unavailable: number };
   connections: { open: number; accepted: number; rejected: number };
   ledger: unknown;
@@ -134,7 +134,7 @@ export function statusView(ctx: AdminContext): StatusView {
     adminSocket: ctx.adminSocketPath,
     metricsListen: ctx.metricsAddress,
     vm: m.inventory.vm,
-    sections: { total: c.total, held: c.held, free: c.free, blocked: c.blocked },
+    sections: { total: c.total, held: c.held, free: c.free, outOfService: c.blocked },
     devices: { pfs: m.inventory.pfs.length, vfs: m.inventory.vfs.length, outOfService: oos, unavailable },
     connections: { open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected },
     ledger: ledger?.describe ? ledger.describe() : null,

@@ -33,7 +33,7 @@ export const devicesCommand: Command = {
       rows.map(({ r }) => STATE_COLOUR[r.state]),
     ));
     const n = (st: string): number => rows.filter(({ r }) => r.state === st).length;
-    io.out.write(`\n${v.pfs.filter((p) => p.bdf).length} PFs, ${rows.length} VFs: ${n('held')} held, ${n('free')} free, ${n('out-of-service')} out of service${n('unavailable') ? `, ${n('unavailable')} unavailable` : ''}${n('unplanned') ? `, ${n('unplanned')} in no section` : ''}\n`);
+    io.out.write(`\n${v.pfs.filter((p) => p.bdf).length} PFs, ${rows.length} VFs: ${n('held')} held, ${n('free')} free, ${n('out-of-service')} out-of-service${n('unavailable') ? `, ${n('unavailable')} unavailable` : ''}${n('unplanned') ? `, ${n('unplanned')} in no section` : ''}\n`);
     return 0;
   },
 };

@@ -54,7 +54,7 @@ export const watchCommand: Command = {
           continue;
         }
         let text = `${paint(`qatmgr ${s.version}`, 'bold')} pid ${s.pid}, up ${formatAge(s.uptimeSeconds)}, policy ${s.policy}: ` +
-          `${s.sections.held}/${s.sections.total} sections held, ${s.sections.blocked} out of service, ${s.connections.open} connections   ${now.toLocaleTimeString()}\n\n`;
+          `${s.sections.held}/${s.sections.total} sections held, ${s.sections.outOfService} out-of-service, ${s.connections.open} connections   ${now.toLocaleTimeString()}\n\n`;
         text += a.allocations.length ? allocationsTable(io, a.allocations, values.wide === true) : 'no section held\n';
         if (a.refusals.length) text += `\n${paint('Recent refusals:', 'bold')}\n${refusalsTable(io, a.refusals)}`;
         io.out.write(io.isTTY ? `\x1b[H\x1b[2J${text}` : `--- ${now.toISOString()} ---\n${text}`);
