@@ -6,8 +6,7 @@ import { discover, type Inventory } from './platform/discover.js';
 import { SysfsCapabilitySource, type CapabilitySource } from './devices/capabilities.js';
 import { buildPlan } from './sections/plan.js';
 import { Allocator } from './sections/allocator.js';
-import { buildPfReplies } from './protocol/replies.js';
-import { buildBadReplies, type ServeContext } from './protocol/handler.js';
+import { createServeContext, type ServeContext } from './protocol/handler.js';
 import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
 import { lookupGroup } from './server/listen.js';
@@ -56,29 +55,24 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
   if (caps instanceof SysfsCapabilitySource) {
     for (const n of caps.notes) log[n.level]({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
   }
-  const allocator = new Allocator(plan, settings.protocolVersion, inventory.vm);
+  const allocator = new Allocator(plan);
+  const ctx: ServeContext = createServeContext(settings.protocolVersion, allocator, inventory.pfs, inventory.vm);
   // replies are encoded right after this returns, in slices, so the daemon starts accepting first (see warmLater)
-  void allocator.warmLater();
+  void ctx.replies.warmLater();
   const throttle = new LogThrottle(1000);
-  const ctx: ServeContext = {
-    version: settings.protocolVersion,
-    allocator,
-    pf: buildPfReplies(settings.protocolVersion, inventory.pfs),
-    bad: buildBadReplies(settings.protocolVersion),
-    onNote: (s, event, detail) => {
-      // refusals and version mismatches can come by the thousand per second: one line per second each, with a count
-      const t = throttle.take(event);
-      if (!t.log) return;
-      const more = t.held ? ` (${t.held} more like it in the last second not logged${event === 'no_section' ? '; qatctl events lists each' : ''})` : '';
-      if (event === 'version_mismatch') {
-        log.error({ event, pid: s.pid, uid: s.uid, ...detail, suppressed: t.held }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}${more}`);
-      } else if (event === 'no_section') {
-        const reason = allocator.refusalReason();
-        log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason, suppressed: t.held }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${reason}${more}`);
-      } else {
-        log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
-      }
-    },
+  ctx.onNote = (s, event, detail) => {
+    // refusals and version mismatches can come by the thousand per second: one line per second each, with a count
+    const t = throttle.take(event);
+    if (!t.log) return;
+    const more = t.held ? ` (${t.held} more like it in the last second not logged${event === 'no_section' ? '; qatctl events lists each' : ''})` : '';
+    if (event === 'version_mismatch') {
+      log.error({ event, pid: s.pid, uid: s.uid, ...detail, suppressed: t.held }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}${more}`);
+    } else if (event === 'no_section') {
+      const reason = allocator.refusalReason();
+      log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason, suppressed: t.held }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${reason}${more}`);
+    } else {
+      log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
+    }
   };
   // grant and release lines name the holder as the admin API does (comm, unit); read only when info is logged,
   // kept from the grant for the release (a process that exited can no longer be read)
