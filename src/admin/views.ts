@@ -52,7 +52,8 @@ export interface VfPlanFacts {
   instances: string[];
 }
 
-export type VfState = 'free' | 'held' | 'out-of-service' | 'unavailable' | 'unplanned';
+export const VF_STATES = ['free', 'held', 'out-of-service', 'unavailable', 'unplanned'] as const;
+export type VfState = (typeof VF_STATES)[number];
 
 function servicesOf(d: PlannedDevice): string[] {
   return INSTANCE_ORDER.filter((k) => d.layout.banks[k].length > 0);

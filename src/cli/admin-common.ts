@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { CliIo } from './command.js';
 import { AdminClient } from '../admin/client.js';
+import { durationOption } from '../config/numbers.js';
 import { renderTable, type Cell } from '../text/table.js';
 import { painter, type Colour } from '../text/colour.js';
 
@@ -13,28 +14,40 @@ export const ADMIN_OPTIONS = {
   'admin-socket': { type: 'string' },
   socket: { type: 'string' },
   'run-dir': { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** How long a client command waits for the daemon (connect, and each answer) unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 5000;
 
 export const ADMIN_OPTIONS_HELP = `Where the daemon is (first match wins):
   --admin-socket PATH  the admin socket
   --run-dir DIR        the daemon's run directory: DIR/qatmgr-admin.sock
   --socket PATH        the client socket: the admin socket next to it (qatmgr-admin.sock)
   $QATMGR_ADMIN_SOCKET, else ${DEFAULT_RUN_DIR}/qatmgr-admin.sock
+  --timeout DURATION   give up when the daemon does not answer within this (default 5s; exit 3)
 Output:
   --json               machine-readable JSON (schemas/ in the source tree describe it)
   -h, --help           this help`;
 
-export const EXIT_HELP = `Exit status: 0 success; 1 bad usage or unexpected failure; 2 the daemon refused the request
-(unknown section or VF, section not held, ...); 3 the admin socket cannot be reached; 4 not allowed (not root).`;
+export const EXIT_HELP = `Exit status: 0 success; 1 bad usage; 2 the daemon refused the request (unknown section or VF,
+section not held, ...); 3 the daemon is not running or does not answer within --timeout; 4 not allowed (not root).
+Every command uses the same numbers: 'qatctl help exit-codes'.`;
 
 export interface AdminOptionValues {
   'admin-socket'?: string;
   socket?: string;
   'run-dir'?: string;
+  timeout?: string;
   json?: boolean;
   help?: boolean;
+}
+
+/** --timeout in ms (the common duration syntax), 100 ms .. 10 min. */
+export function timeoutMs(v: { timeout?: string }): number {
+  return durationOption('timeout', v.timeout, DEFAULT_TIMEOUT_MS, 100, 600_000);
 }
 
 export function adminSocketPath(v: AdminOptionValues, io: CliIo): string {
@@ -47,7 +60,7 @@ export function adminSocketPath(v: AdminOptionValues, io: CliIo): string {
 
 /** Connect, run `fn`, always disconnect. Connection errors are QatmgrErrors (exit 3). */
 export async function withAdmin<T>(v: AdminOptionValues, io: CliIo, fn: (c: AdminClient) => Promise<T>): Promise<T> {
-  const c = await AdminClient.connect(adminSocketPath(v, io));
+  const c = await AdminClient.connect(adminSocketPath(v, io), timeoutMs(v));
   try {
     return await fn(c);
   } finally {
