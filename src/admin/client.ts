@@ -31,7 +31,7 @@ export class AdminClient {
         clearTimeout(t);
         const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is qatmgr running? point elsewhere with --admin-socket or --run-dir)'
           : e.code === 'EACCES' ? ' (the admin socket is mode 0660: run as root or as a member of its group)' : '';
-        reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `cannot connect to the admin socket ${socketPath}: ${e.code ?? e.message}${hint}`, { path: socketPath }));
+        reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `cannot connect to the admin socket ${socketPath}: ${e.code ?? e.message}${hint}`, { path: socketPath, code: e.code }));
       });
     });
   }

@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
+import { orOffline } from '../offline.js';
 import type { AllocationsView, DevicesView, HolderView } from '../../admin/views.js';
 import type { AdminEvent } from '../../admin/events.js';
 import { normaliseBdf } from '../../admin/views.js';
@@ -92,24 +93,26 @@ export const allocationsCommand: Command = {
     if (values.help) { io.out.write(usage); return 0; }
     const nRef = values.refusals === undefined ? 5 : /^\d+$/.test(values.refusals) ? Number(values.refusals) : NaN;
     if (!(nRef >= 0 && nRef <= 1000)) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--refusals "${values.refusals}" is not a number 0..1000`);
-    const { v, vfs } = await withAdmin(values, io, async (c) => ({
-      v: await c.request<AllocationsView>('allocations', { refusals: nRef }),
-      vfs: values.bdf === undefined ? undefined : (await c.request<DevicesView>('devices')).pfs.flatMap((p) => p.vfs.map((r) => r.bdf)),
-    }));
-    v.allocations = filterAllocations(v.allocations, values);
-    checkFilterNames(values, v.sections.total, vfs);
-    if (values.json) { writeJson(io, v); return 0; }
-    const paint = painter(io);
-    if (v.allocations.length === 0) {
-      io.out.write(values.bdf || values.pid || values.section ? 'no held section matches\n' : `no section held (${v.sections.total} free or out of service)\n`);
-    } else {
-      io.out.write(allocationsTable(io, v.allocations, values.wide === true));
-      io.out.write(`\n${v.sections.held} of ${v.sections.total} sections held\n`);
-    }
-    if (nRef > 0 && v.refusals.length) {
-      io.out.write(`\n${paint('Recent refusals ("No section available"):', 'bold')}\n`);
-      io.out.write(refusalsTable(io, v.refusals));
-    }
-    return 0;
+    return orOffline('allocations', values, io, async () => {
+      const { v, vfs } = await withAdmin(values, io, async (c) => ({
+        v: await c.request<AllocationsView>('allocations', { refusals: nRef }),
+        vfs: values.bdf === undefined ? undefined : (await c.request<DevicesView>('devices')).pfs.flatMap((p) => p.vfs.map((r) => r.bdf)),
+      }));
+      v.allocations = filterAllocations(v.allocations, values);
+      checkFilterNames(values, v.sections.total, vfs);
+      if (values.json) { writeJson(io, v); return 0; }
+      const paint = painter(io);
+      if (v.allocations.length === 0) {
+        io.out.write(values.bdf || values.pid || values.section ? 'no held section matches\n' : `no section held (${v.sections.total} free or out of service)\n`);
+      } else {
+        io.out.write(allocationsTable(io, v.allocations, values.wide === true));
+        io.out.write(`\n${v.sections.held} of ${v.sections.total} sections held\n`);
+      }
+      if (nRef > 0 && v.refusals.length) {
+        io.out.write(`\n${paint('Recent refusals ("No section available"):', 'bold')}\n`);
+        io.out.write(refusalsTable(io, v.refusals));
+      }
+      return 0;
+    });
   },
 };

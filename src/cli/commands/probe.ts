@@ -76,7 +76,7 @@ export const probeCommand: Command = {
       clearTimeout(timer);
       const { h, names } = r;
       const devices = h.devices.map((d, i) => ({ ...d, serviceNames: serviceNames(d.info.services), instanceNames: names[i] }));
-      if (values.json) writeJson(io, { socket, ...h, devices, held: values.hold === true });
+      if (values.json) writeJson(io, { socket, pid: process.pid, ...h, devices, held: values.hold === true });
       else {
         io.out.write(`section ${h.section} (${h.devices.length} devices, ${h.pfs.length} PFs) from ${socket}\n\n`);
         io.out.write(table(io,

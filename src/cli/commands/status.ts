@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { orOffline } from '../offline.js';
 import type { StatusView } from '../../admin/views.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
@@ -39,13 +40,15 @@ export const statusCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: ADMIN_OPTIONS });
     if (values.help) { io.out.write(usage); return 0; }
-    const s = await withAdmin(values, io, (c) => c.request<StatusView>('status'));
-    if (values.json) { writeJson(io, s); return 0; }
-    const paint = painter(io);
-    const lines = statusLines(s);
-    const w = Math.max(...lines.map(([k]) => k.length));
-    for (const [k, v] of lines) io.out.write(`${paint(k.padEnd(w), 'bold')}  ${v}\n`);
-    return 0;
+    return orOffline('status', values, io, async () => {
+      const s = await withAdmin(values, io, (c) => c.request<StatusView>('status'));
+      if (values.json) { writeJson(io, s); return 0; }
+      const paint = painter(io);
+      const lines = statusLines(s);
+      const w = Math.max(...lines.map(([k]) => k.length));
+      for (const [k, v] of lines) io.out.write(`${paint(k.padEnd(w), 'bold')}  ${v}\n`);
+      return 0;
+    });
   },
 };
 
