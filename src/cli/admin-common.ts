@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CliIo } from './command.js';
 import { AdminClient } from '../admin/client.js';
 import { durationOption } from '../config/numbers.js';
+import { QatmgrError, ErrorCodes } from '../errors.js';
 import { renderTable, type Cell } from '../text/table.js';
 import { painter, type Colour } from '../text/colour.js';
 
@@ -16,6 +17,8 @@ export const ADMIN_OPTIONS = {
   'run-dir': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  'no-headers': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -29,7 +32,9 @@ export const ADMIN_OPTIONS_HELP = `Where the daemon is (first match wins):
   $QATMGR_ADMIN_SOCKET, else ${DEFAULT_RUN_DIR}/qatmgr-admin.sock
   --timeout DURATION   give up when the daemon does not answer within this (default 5s; exit 3)
 Output:
-  --json               machine-readable JSON (schemas/ in the source tree describe it)
+  --json, -o json      machine-readable JSON (schemas/ in the source tree describe it)
+  -o wide              every column whole (tables are narrowed to a terminal's width otherwise), extra columns
+  --no-headers         tables without their header line
   -h, --help           this help`;
 
 export const EXIT_HELP = `Exit status: 0 success; 1 bad usage; 2 the daemon refused the request (unknown section or VF,
@@ -42,7 +47,22 @@ export interface AdminOptionValues {
   'run-dir'?: string;
   timeout?: string;
   json?: boolean;
+  output?: string;
+  'no-headers'?: boolean;
+  wide?: boolean;
   help?: boolean;
+}
+
+/** Apply -o json|wide and --no-headers: -o json is --json, -o wide is --wide; table layout choices go on `io`. */
+export function applyOutput<T extends AdminOptionValues>(v: T, io: CliIo): T {
+  if (v.output !== undefined) {
+    if (v.output === 'json') v.json = true;
+    else if (v.output === 'wide') v.wide = true;
+    else throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `-o "${v.output}" is not an output format; use wide or json`);
+  }
+  io.wide = v.wide === true;
+  io.noHeaders = v['no-headers'] === true;
+  return v;
 }
 
 /** --timeout in ms (the common duration syntax), 100 ms .. 10 min. */
@@ -75,8 +95,10 @@ export function writeJson(io: CliIo, value: unknown): void {
 /** An aligned table with an optional colour per row (applied after alignment so widths stay right). */
 export function table(io: CliIo, header: string[], rows: Cell[][], colours?: Array<Colour | undefined>): string {
   const paint = painter(io);
-  const lines = renderTable(header, rows).split('\n');
-  return lines.map((l, i) => (l === '' ? l : i === 0 ? paint(l, 'bold') : paint(l, colours?.[i - 1]))).join('\n');
+  const width = io.isTTY && !io.wide ? io.columns : undefined;
+  const lines = renderTable(header, rows, { width, noHeaders: io.noHeaders }).split('\n');
+  const first = io.noHeaders ? -1 : 0;
+  return lines.map((l, i) => (l === '' ? l : i === first ? paint(l, 'bold') : paint(l, colours?.[i - first - 1]))).join('\n');
 }
 
 export const STATE_COLOUR: Record<string, Colour | undefined> = { held: 'yellow', free: 'green', 'out-of-service': 'red', unavailable: 'red', unplanned: 'dim' };

@@ -4,7 +4,6 @@
 import path from 'node:path';
 import type { CliIo } from './command.js';
 import { readLedger, entryOwnerLives, LEDGER_NAME } from '../sections/ledger.js';
-import { bootId } from '../platform/processes.js';
 import { unixSocketListening } from '../platform/unix-sockets.js';
 import { isQatmgrError, ErrorCodes } from '../errors.js';
 import { adminSocketPath, writeJson, table, formatTime, type AdminOptionValues } from './admin-common.js';
@@ -35,7 +34,9 @@ export function offlineReport(v: AdminOptionValues, io: CliIo, reason: string, p
   const runDir = path.dirname(adminSocketPath(v, io));
   const socket = v.socket ? path.resolve(io.cwd, v.socket) : path.join(runDir, 'qatmgr.sock');
   const file = path.join(runDir, LEDGER_NAME);
-  const read = readLedger(file, bootId(pidsRoot));
+  // no boot-id test here: that is the daemon's guard before adopting; for showing what is held, each entry's own
+  // liveness test (same pid and start time) is the one that matters (a container may give qatctl another boot id)
+  const read = readLedger(file, undefined);
   const held = read.kind === 'ok'
     ? read.data.entries.map((e) => ({ section: e.section, vfs: e.vfs, pid: e.pid, uid: e.uid, processName: e.processName, since: new Date(e.since).toISOString(), alive: entryOwnerLives(pidsRoot, e) }))
     : [];

@@ -35,6 +35,7 @@ bash "$REPO/scripts/package-deb.sh" --out "$PKG/next" --version-suffix +e2e1 >>"
 bash "$REPO/test/e2e/nodejs-deb.sh" "$PKG" >>"$LOG/package.log" 2>&1 || { echo "systemd e2e: nodejs package build failed"; cat "$LOG/package.log"; exit 1; }
 VERSION="$(node -p "require('$REPO/package.json').version")"
 DEB="$(ls "$PKG"/qatmgr-ts_"$VERSION"_*.deb)"
+NODE_DEB="$(ls "$PKG"/nodejs_*.deb)"
 DEB_NEXT="$(ls "$PKG"/next/qatmgr-ts_"$VERSION"+e2e1_*.deb)"
 
 # one run at a time per rootfs (another worktree's `npm test` may be booting it right now)
@@ -106,7 +107,11 @@ count_event() { journal | grep -cE "(^| )event=$1( |$)" || true; }
 echo "systemd e2e: checks"
 
 # --- install: dpkg -i, as an operator does ----------------------------------------------------------------------
-out="$(C dpkg -i /opt/pkg/nodejs_*.deb "/opt/pkg/$(basename "$DEB")" 2>&1 || true)"
+# files an e2e of an older layout copied into the cached rootfs (other worktrees may still run it): gone from this
+# run's overlay, so that only the package provides them
+C rm -rf /usr/bin/qatmgr /usr/bin/qatctl /usr/bin/node /opt/qatmgr /etc/systemd/system/qat.service /etc/systemd/system/qat.socket \
+  /etc/systemd/system/qat.service.d /etc/sysusers.d/qat.conf /etc/tmpfiles.d/qat.conf /etc/systemd/system/sockets.target.wants/qat.socket || true
+out="$(C dpkg -i "/opt/pkg/$(basename "$NODE_DEB")" "/opt/pkg/$(basename "$DEB")" 2>&1 || true)"
 st="$(C dpkg-query -W -f='${Status} ${Version}' qatmgr-ts 2>&1 || true)"
 if [ "$st" = "install ok installed $VERSION" ]; then pass "dpkg -i installs qatmgr-ts $VERSION (Depends: nodejs >= 20.19 met)"; else fail "dpkg -i" "$st; $out"; fi
 missing=""
@@ -140,7 +145,7 @@ WatchdogSec=${WATCHDOG_SEC}s
 # the simulated VFIO nodes are plain files that discovery opens read-write, like the real /dev/vfio nodes
 ReadWritePaths=$SIM/dev/vfio
 DROPIN
-C sh -c 'printf "\n# e2e: an operator setting\nQATMGR_DEBUG=1\n" >>/etc/sysconfig/qat'
+C sh -c 'printf "\n# e2e: an operator setting\nQATMGR_DEBUG=1\n" >>/etc/sysconfig/qat' || fail "an operator setting in /etc/sysconfig/qat"
 
 out="$(C getent group qat || true)"; out2="$(C id qatmgr 2>&1 || true)"
 if [ -n "$out" ] && [[ "$out2" == *"(qat)"* ]]; then pass "postinst applied sysusers.d: group qat and user qatmgr in it"; else fail "sysusers.d entries" "$out / $out2"; fi
@@ -203,7 +208,7 @@ s3="$(printf '%s' "$out" | sed -n 's/.*"section":"\([^"]*\)".*/\1/p')"
 if [ -n "$s3" ] && [ "$s3" != "$s1" ] && [ "$s3" != "$s2" ] && [[ "$(prop StatusText)" == *'2 adopted'* ]]; then pass "after the restart a new client gets $s3, not the adopted $s1/$s2"; else fail "adopted sections stay held" "new=$s3 held=$s1,$s2 status=$(prop StatusText)"; fi
 
 adm="$(C /usr/bin/qatctl allocations --json 2>&1 || true)"
-n_adopted="$(printf '%s' "$adm" | grep -o '"adopted": *true' | wc -l)"
+n_adopted="$(printf '%s' "$adm" | { grep -o '"adopted": *true' || true; } | wc -l)"
 if [ "$n_adopted" = 2 ]; then pass "qatctl allocations (admin API) shows the 2 adopted sections"; else fail "qatctl shows adopted sections" "$adm"; fi
 
 C systemctl reload qat.service 2>"$LOG/reload.err" || true

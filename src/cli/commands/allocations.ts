@@ -7,7 +7,7 @@ import type { AllocationsView, DevicesView, HolderView } from '../../admin/views
 import type { AdminEvent } from '../../admin/events.js';
 import { normaliseBdf } from '../../admin/views.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatAge, formatTime, nodes } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatAge, formatTime, nodes } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
 
 const usage = `Usage: qatctl allocations [OPTIONS] [--bdf BDF] [--pid PID] [--section NAME]
@@ -91,6 +91,7 @@ export const allocationsCommand: Command = {
       options: { ...ADMIN_OPTIONS, bdf: { type: 'string' }, pid: { type: 'string' }, section: { type: 'string' }, wide: { type: 'boolean' }, refusals: { type: 'string' } },
     });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     const nRef = values.refusals === undefined ? 5 : /^\d+$/.test(values.refusals) ? Number(values.refusals) : NaN;
     if (!(nRef >= 0 && nRef <= 1000)) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--refusals "${values.refusals}" is not a number 0..1000`);
     return orOffline('allocations', values, io, async () => {

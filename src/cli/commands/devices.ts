@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 import { VF_STATES, type DevicesView } from '../../admin/views.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { didYouMean } from '../../config/args.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, STATE_COLOUR } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, STATE_COLOUR } from '../admin-common.js';
 
 const usage = `Usage: qatctl devices [OPTIONS] [--state STATE]
 
@@ -25,6 +25,7 @@ export const devicesCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { ...ADMIN_OPTIONS, state: { type: 'string' } } });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     if (values.state !== undefined && !(VF_STATES as readonly string[]).includes(values.state)) {
       throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--state "${values.state}" is not a VF state; use ${VF_STATES.join(', ')}${didYouMean(values.state, VF_STATES)}`);
     }

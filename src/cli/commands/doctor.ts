@@ -79,7 +79,7 @@ export const doctorCommand: Command = {
       env: io.env,
       connectTimeoutMs: 1000,
     });
-    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io)));
+    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io), io.isTTY && !io.wide ? io.columns : undefined));
     return report.summary.fail ? 2 : 0;
   },
 };

@@ -56,10 +56,12 @@ export const probeCommand: Command = {
     const socket = values.socket ? path.resolve(io.cwd, values.socket) : values['run-dir'] ? path.resolve(io.cwd, values['run-dir'], 'qatmgr.sock') : DEFAULT_SOCKET;
     let client: QatClient | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     // one deadline over the whole conversation: a socket that accepts but never answers is as unreachable as none
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        void client?.close();
+        timedOut = true;
+        client?.destroy();
         reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `${socket}: the manager did not answer within ${wait} ms`));
       }, wait);
     });
@@ -68,6 +70,7 @@ export const probeCommand: Command = {
         client = await QatClient.connect(socket, DEFAULT_PROTOCOL_VERSION).catch((e: NodeJS.ErrnoException) => {
           throw new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `cannot connect to ${socket}: ${e.code ?? e.message}${e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is qatmgr running? point elsewhere with --socket or --run-dir)' : ''}`);
         });
+        if (timedOut) client.destroy(); // connected after the deadline: the handshake below fails at once
         const h = await client.handshake(values.name ?? 'SSL');
         const names = [];
         for (const d of h.devices) names.push(await instanceNames(client, d.index, d.info));
@@ -87,7 +90,9 @@ export const probeCommand: Command = {
       if (values.hold) {
         if (!values.json) io.out.write(`\nholding ${h.section}; Ctrl-C releases it\n`);
         await new Promise<void>((resolve) => {
-          const done = (): void => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
+          // a timer keeps the process alive once the manager's connection is gone (signal handlers do not)
+          const alive = setInterval(() => {}, 1 << 30);
+          const done = (): void => { clearInterval(alive); process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
           process.once('SIGINT', done);
           process.once('SIGTERM', done);
           // a manager that restarts closes the connection; the process keeps holding its VFs (as libqat does) and the
@@ -105,7 +110,8 @@ export const probeCommand: Command = {
       throw e;
     } finally {
       clearTimeout(timer);
-      await client?.close();
+      if (timedOut) client?.destroy();
+      else await client?.close();
     }
   },
 };

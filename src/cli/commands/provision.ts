@@ -114,7 +114,7 @@ export const provisionCommand: Command = {
         progress: (line) => io.err.write(`qatctl provision: ${line}\n`),
         log: json ? undefined : (line) => io.err.write(`qatctl provision: ${line}\n`),
       });
-      io.out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+      io.out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, io.isTTY ? io.columns : undefined));
       return 0;
     } catch (e) {
       if (json && isQatmgrError(e)) {

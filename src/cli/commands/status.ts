@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { orOffline } from '../offline.js';
 import type { StatusView } from '../../admin/views.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
 
 const usage = `Usage: qatctl status [OPTIONS]
@@ -40,6 +40,7 @@ export const statusCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: ADMIN_OPTIONS });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     return orOffline('status', values, io, async () => {
       const s = await withAdmin(values, io, (c) => c.request<StatusView>('status'));
       if (values.json) { writeJson(io, s); return 0; }

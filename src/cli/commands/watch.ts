@@ -6,7 +6,7 @@ import type { AllocationsView, StatusView } from '../../admin/views.js';
 import { AdminClient } from '../../admin/client.js';
 import { durationOption, formatMs } from '../../config/numbers.js';
 import { QatmgrError, ErrorCodes, isQatmgrError } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, formatAge, formatTime, timeoutMs } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, formatAge, formatTime, timeoutMs } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
 import { allocationsTable, refusalsTable } from './allocations.js';
 
@@ -35,6 +35,7 @@ export const watchCommand: Command = {
       options: { ...ADMIN_OPTIONS, interval: { type: 'string' }, count: { type: 'string' }, wide: { type: 'boolean' } },
     });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     const interval = durationOption('interval', values.interval, 2000, 100, 3_600_000);
     const count = values.count === undefined ? Infinity : /^\d+$/.test(values.count) && Number(values.count) > 0 ? Number(values.count) : NaN;
     if (Number.isNaN(count)) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--count "${values.count}" is not a positive number`);
