@@ -1,6 +1,6 @@
 // Human-readable text of a provisioning plan and its outcome (tables for qatctl provision).
 
-import { renderTable } from '../text/table.js';
+import { renderTable, wrapText } from '../text/table.js';
 import type { ProvisionReport } from './index.js';
 
 /** `width` (a terminal's) narrows the tables to fit; files and pipes get them whole. */
@@ -47,5 +47,7 @@ export function renderReport(r: ProvisionReport, width?: number): string {
     out.push('');
     out.push(`done: ${res.pfsChanged.length} PF(s) changed, ${res.vfsBound} VF(s) bound, ${res.nodesFixed} /dev/vfio node(s) given to ${p.groupName}, hugepages ${res.hugepages} (apply ${r.timings.applyMs.toFixed(0)} ms, of which ${res.waitedMs.toFixed(0)} ms retry pauses)`);
   }
-  return `${out.join('\n')}\n`;
+  // the tables already fit; long sentences (POLICY, notes, warnings) wrap under themselves
+  const lines = width ? out.flatMap((l) => l.split('\n')).map((l) => wrapText(l, width, '    ')) : out;
+  return `${lines.join('\n')}\n`;
 }

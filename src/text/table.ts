@@ -45,15 +45,21 @@ export function renderTable(header: string[], rows: Cell[][], opts: TableOptions
   return [...(opts.noHeaders ? [] : [line(header, true)]), ...lines].join('\n') + '\n';
 }
 
-/** Wrap `text` to `width` columns at blanks; lines after the first start with `indent`. */
+/** Wrap `text` to `width` columns at blanks (a word longer than a line is cut); lines after the first start with `indent`. */
 export function wrapText(text: string, width: number, indent: string): string {
   if (text.length <= width) return text;
-  const words = text.split(' ');
   const lines: string[] = [];
   let cur = '';
-  for (const w of words) {
-    const limit = lines.length === 0 ? width : width - indent.length;
-    if (cur && cur.length + 1 + w.length > limit) { lines.push(cur); cur = w; } else cur = cur ? `${cur} ${w}` : w;
+  const limit = (): number => Math.max(10, lines.length === 0 ? width : width - indent.length);
+  for (let w of text.split(' ')) {
+    if (cur && cur.length + 1 + w.length > limit()) { lines.push(cur); cur = ''; }
+    while (w.length > limit() - (cur ? cur.length + 1 : 0)) {
+      const room = limit() - (cur ? cur.length + 1 : 0);
+      lines.push(cur ? `${cur} ${w.slice(0, room)}` : w.slice(0, room));
+      cur = '';
+      w = w.slice(room);
+    }
+    cur = cur ? `${cur} ${w}` : w;
   }
   if (cur) lines.push(cur);
   return lines.join(`\n${indent}`);

@@ -249,8 +249,10 @@ grants="$(journal | grep 'event=grant ' | head -n1 || true)"
 if [[ "$grants" == *"(qatctl"*"uid 0)"* ]]; then pass "grant lines name the holder's process and unit: ${grants%% event=*}"; else fail "grant line names comm and unit" "$grants"; fi
 
 # --- metrics under the shipped unit: qat-metrics.socket, the service keeps PrivateNetwork=yes ----------------------
+# systemd refuses to start a socket whose service already runs ("already active, refusing"): stop, add, start
+C systemctl stop qat.service 2>/dev/null || true
 C systemctl enable --now qat-metrics.socket >/dev/null 2>&1 || true
-C systemctl restart qat.service 2>/dev/null || true
+C systemctl start qat.service 2>/dev/null || true
 scrape="$(C node -e 'fetch("http://127.0.0.1:9464/metrics").then(async (r) => { process.stdout.write(String(r.status) + "\n" + await r.text()); }, (e) => { console.log("error " + e.message); })' 2>&1 || true)"
 if [[ "$scrape" == 200* ]] && [[ "$scrape" == *"qatmgr_build_info{version=\"$VERSION\",protocol=\"26.08\""* ]] && [[ "$scrape" == *'qatmgr_sections{state="held"} 1'* ]] && [ "$(prop PrivateNetwork)" = yes ]; then pass "metrics scraped from qat-metrics.socket (127.0.0.1:9464) while qat.service keeps PrivateNetwork=yes"; else fail "metrics under the shipped unit" "$(printf '%s' "$scrape" | head -n 5); PrivateNetwork=$(prop PrivateNetwork); $(journal | grep -i metrics | tail -n 3)"; fi
 

@@ -160,10 +160,10 @@ describe('output', () => {
     const doc = await runCli(['doctor', '--sim-dir', host], { tty: { columns: 80 } });
     expect(Math.max(...plain(doc.out).split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
     expect(doc.out).toMatch(/\x1b\[3[123]mPASS|\x1b\[3[123]mFAIL/);
-    const dev = await runCli(['devices', '--admin-socket', d.adminSocket], { tty: { columns: 60 } });
-    expect(Math.max(...plain(dev.out).split('\n').map((l) => l.length))).toBeLessThanOrEqual(60);
-    const full = await runCli(['devices', '-o', 'wide', '--admin-socket', d.adminSocket], { tty: { columns: 60 } });
-    expect(Math.max(...plain(full.out).split('\n').map((l) => l.length))).toBeGreaterThan(60);
+    const dev = await runCli(['devices', '--admin-socket', d.adminSocket], { tty: { columns: 80 } });
+    expect(Math.max(...plain(dev.out).split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+    const full = await runCli(['devices', '-o', 'wide', '--admin-socket', d.adminSocket], { tty: { columns: 80 } });
+    expect(Math.max(...plain(full.out).split('\n').map((l) => l.length))).toBeGreaterThan(80);
   });
 
   it('-o json is --json, --no-headers drops the header line, -o bogus is refused', async () => {
@@ -206,7 +206,8 @@ describe('output', () => {
       expect(out.slice(down)).toMatch(/qatmgr 0\.2\.0 pid \d+/);
     } finally {
       again.kill('SIGTERM');
-      await w.stop();
+      await new Promise((r) => again.once('exit', r));
+      fs.rmSync(w.dir, { recursive: true, force: true });
     }
   });
 });
