@@ -20,6 +20,17 @@ function collect(): { stream: Writable; text: () => string } {
   return { stream: new Writable({ write(c, _e, cb) { buf += String(c); cb(); } }), text: () => buf };
 }
 
+/** The daemon's JSON log lines at `-d level` after one client handshake and disconnect. */
+async function oneHandshakeLogged(spec: string, level: string): Promise<Array<Record<string, unknown>>> {
+  const d = await startDaemon(spec, ['-d', level]);
+  running.push(d);
+  const c = await QatClient.connect(d.socket);
+  await c.handshake('SSL');
+  await c.close();
+  await new Promise((r) => setTimeout(r, 200));
+  return d.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 describe('the daemon process', () => {
   it('is called qatmgr in ps, pidof and systemctl status (comm and argv), not node', async () => {
     const d = await startDaemon('4xxx:1x2');
@@ -29,13 +40,7 @@ describe('the daemon process', () => {
   });
 
   it('at -d 1 writes one summary line at start (no line per VF) and names holders by comm on grant and release', async () => {
-    const d = await startDaemon('4xxx:2x16', ['-d', '1']);
-    running.push(d);
-    const c = await QatClient.connect(d.socket);
-    await c.handshake('SSL');
-    await c.close();
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = d.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = await oneHandshakeLogged('4xxx:2x16', '1');
     expect(lines.filter((l) => l.event === 'device')).toEqual([]);
     const ready = lines.filter((l) => l.event === 'ready');
     expect(ready).toHaveLength(1);
@@ -47,13 +52,7 @@ describe('the daemon process', () => {
   });
 
   it('at -d 2 lists every VF and logs each request with its reply in hex', async () => {
-    const d = await startDaemon('4xxx:1x2', ['-d', '2']);
-    running.push(d);
-    const c = await QatClient.connect(d.socket);
-    await c.handshake('SSL');
-    await c.close();
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = d.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = await oneHandshakeLogged('4xxx:1x2', '2');
     expect(lines.filter((l) => l.event === 'device')).toHaveLength(2);
     const req = lines.find((l) => l.event === 'request' && l.type === 'SECTION_GET')!;
     expect(req.replyHex).toMatch(/^[0-9a-f]+$/);
