@@ -115,7 +115,7 @@ Paths (every root is configurable so the daemon can run on a simulated host):
 
 Logs:
   --log-format=FORMAT        text (human lines), json (one JSON object per line) or auto: text on a
-                             terminal, json otherwise (default auto)
+                             terminal and in the journal, json otherwise (default auto)
   --log-target=TARGET        console (stdout/stderr), journal (each line carries its syslog priority,
                              <N> prefix) or auto: journal when JOURNAL_STREAM names our stderr (default auto)
 
