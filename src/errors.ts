@@ -64,7 +64,7 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_CPA: 1,
   // qatctl provision (docs/provisioning.md)
   QATMGR_E_NOT_READY: 3,
-  QATMGR_E_PROVISION_FAILED: 4,
+  QATMGR_E_PROVISION_FAILED: 2,
   QATMGR_E_ROLLBACK_INCOMPLETE: 5,
   QATMGR_E_VF_IN_USE: 6,
   QATMGR_E_PROVISION_BUSY: 7,

@@ -11,6 +11,7 @@ import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
 import { lookupGroup } from './server/listen.js';
 import { QatmgrError, ErrorCodes } from './errors.js';
+import { processLabel } from './platform/processes.js';
 import path from 'node:path';
 
 export interface Manager {
@@ -73,11 +74,26 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
       log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
     }
   };
+  // grant and release lines name the holder as the admin API does (comm, unit); read only when info is logged,
+  // kept from the grant for the release (a process that exited can no longer be read)
+  const labels = new Map<number, { comm: string | null; unit: string | null }>();
+  const who = (pid: number, l: { comm: string | null; unit: string | null }, uid: number): string =>
+    `pid ${pid}${l.comm ? ` (${l.comm}${l.unit ? `, ${l.unit}` : ''}, uid ${uid})` : ` (uid ${uid})`}`;
   allocator.on('grant', (s, h) => {
-    log.info({ event: 'grant', section: s.name, pid: h.pid, uid: h.uid, bdf: s.plan.devices.map((d) => d.vf.bdf), processName: h.processName }, `section ${s.name} granted to pid ${h.pid}`);
+    if (!log.isLevelEnabled('info')) return;
+    const l = processLabel(settings.roots.pids, h.pid);
+    labels.set(h.connId, l);
+    const bdf = s.plan.devices.map((d) => d.vf.bdf);
+    log.info({ event: 'grant', section: s.name, pid: h.pid, uid: h.uid, comm: l.comm, unit: l.unit, bdf, processName: h.processName }, `section ${s.name} granted to ${who(h.pid, l, h.uid)}: ${bdf.join(', ')}`);
   });
   allocator.on('release', (s, h, reason) => {
-    if (reason !== 'disconnect') log.info({ event: 'release', reason, section: s.name, pid: h.pid, uid: h.uid }, `section ${s.name} released (${reason})`);
+    const l = labels.get(h.connId) ?? { comm: null, unit: null };
+    labels.delete(h.connId);
+    if (!log.isLevelEnabled('info')) return;
+    const l2 = l.comm === null ? processLabel(settings.roots.pids, h.pid) : l;
+    log.info({ event: 'release', reason, section: s.name, pid: h.pid, uid: h.uid, comm: l2.comm, unit: l2.unit }, reason === 'disconnect'
+      ? `Force release of section ${s.name}: ${who(h.pid, l2, h.uid)} disconnected` // upstream's words for this event
+      : `section ${s.name} released by ${who(h.pid, l2, h.uid)}: ${reason}`);
   });
   const server = new QatServer({
     socketPath: settings.socketPath,
@@ -88,14 +104,15 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     maxConnections: settings.maxConnections,
   }, ctx, log);
 
-  inventory.vfs.forEach((vf, i) => {
-    log.info({ event: 'device', index: i, bdf: vf.bdf, packed: `0x${vf.packed.toString(16)}`, pkgId: vf.pf?.pkgId ?? null, node: vf.numaNode, group: vf.group }, `device ${i}: ${vf.bdf}`);
+  // one summary line at info (the ready line); the device list is a detail (4096 lines on a large host)
+  if (log.isLevelEnabled('debug')) inventory.vfs.forEach((vf, i) => {
+    log.debug({ event: 'device', index: i, bdf: vf.bdf, packed: `0x${vf.packed.toString(16)}`, pkgId: vf.pf?.pkgId ?? null, node: vf.numaNode, group: vf.group }, `device ${i}: ${vf.bdf}`);
   });
   const n = allocator.counts();
   if (settings.maxConnections < n.total + 16) {
     log.warn({ event: 'config', maxConnections: settings.maxConnections, sections: n.total }, `--max-connections ${settings.maxConnections} leaves little room beyond ${n.total} sections for NUM_PF_DEVS-only clients`);
   }
-  log.info({ event: 'plan', policy: settings.policy, sections: n.total, vfs: inventory.vfs.length, pfs: inventory.pfs.length, vm: inventory.vm }, `policy ${settings.policy}: ${n.total} sections over ${inventory.vfs.length} VFs of ${inventory.pfs.length} PFs`);
+  log.debug({ event: 'plan', policy: settings.policy, sections: n.total, vfs: inventory.vfs.length, pfs: inventory.pfs.length, vm: inventory.vm }, `policy ${settings.policy}: ${n.total} sections over ${inventory.vfs.length} VFs of ${inventory.pfs.length} PFs`);
   return { settings, inventory, allocator, server, ctx, startedAt };
 }
 

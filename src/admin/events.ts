@@ -36,7 +36,7 @@ export class EventRing {
   private head = 0;
   private nextSeq = 1;
   /** Counters that survive the ring's wrap-around (metrics). */
-  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number> };
+  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number>, refusalsByReason: {} as Record<string, number> };
 
   constructor(readonly capacity = DEFAULT_EVENT_CAPACITY) {}
 
@@ -73,6 +73,13 @@ function bdfsOf(s: Section): string[] {
   return s.plan.devices.map((d) => d.vf.bdf);
 }
 
+/** A refusal's reason as a metric label: every section held, some out of service, or no section planned at all. */
+export function refusalKind(a: Allocator): 'all-held' | 'out-of-service' | 'no-sections' {
+  const c = a.counts();
+  if (c.total === 0) return 'no-sections';
+  return c.blocked > 0 ? 'out-of-service' : 'all-held';
+}
+
 /** Who held what when a SECTION_GET was refused (computed only on refusals, never per request). */
 export function refusalDetail(a: Allocator): RefusalDetail {
   const byPid = new Map<number, { pid: number; processName: string; sections: number }>();
@@ -106,6 +113,8 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
   };
   const onRefuse = (h: Holder, reason: string): void => {
     ring.totals.refusals++;
+    const why = refusalKind(a);
+    ring.totals.refusalsByReason[why] = (ring.totals.refusalsByReason[why] ?? 0) + 1;
     ring.push({ kind: 'refusal', section: null, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: [], reason, detail: refusalDetail(a) });
   };
   a.on('grant', onGrant);

@@ -156,7 +156,8 @@ export const OPS: Record<string, OpSpec> = {
     summary: 'rescan devices and settings, as SIGHUP does (held sections keep their VFs)',
     run: (_a, e) => {
       if (!e.ctx.rescan) throw new AdminError('QATMGR_E_ADMIN_UNSUPPORTED', 'this daemon cannot rescan; restart it to pick up new devices');
-      e.log.warn({ event: 'rescan_requested', by: who(e.cred) }, 'rescan requested over the admin socket');
+      // an administrator's ordinary request (only root may send it): info, not a warning
+      e.log.info({ event: 'rescan_requested', by: who(e.cred) }, `rescan requested over the admin socket by ${who(e.cred)}`);
       try {
         return e.ctx.rescan();
       } catch (err) {

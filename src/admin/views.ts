@@ -52,7 +52,8 @@ export interface VfPlanFacts {
   instances: string[];
 }
 
-export type VfState = 'free' | 'held' | 'out-of-service' | 'unavailable' | 'unplanned';
+export const VF_STATES = ['free', 'held', 'out-of-service', 'unavailable', 'unplanned'] as const;
+export type VfState = (typeof VF_STATES)[number];
 
 function servicesOf(d: PlannedDevice): string[] {
   return INSTANCE_ORDER.filter((k) => d.layout.banks[k].length > 0);
@@ -104,7 +105,7 @@ export interface StatusView {
   adminSocket: string;
   metricsListen: string | null;
   vm: boolean;
-  sections: { total: number; held: number; free: number; blocked: number };
+  sections: { total: number; held: number; free: number; outOfService: number };
   devices: { pfs: number; vfs: number; outOfService: number; unavailable: number };
   connections: { open: number; accepted: number; rejected: number };
   ledger: unknown;
@@ -134,7 +135,7 @@ export function statusView(ctx: AdminContext): StatusView {
     adminSocket: ctx.adminSocketPath,
     metricsListen: ctx.metricsAddress,
     vm: m.inventory.vm,
-    sections: { total: c.total, held: c.held, free: c.free, blocked: c.blocked },
+    sections: { total: c.total, held: c.held, free: c.free, outOfService: c.blocked },
     devices: { pfs: m.inventory.pfs.length, vfs: m.inventory.vfs.length, outOfService: oos, unavailable },
     connections: { open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected },
     ledger: ledger?.describe ? ledger.describe() : null,

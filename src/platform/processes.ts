@@ -1,4 +1,4 @@
-// Live-process facts through Roots.pids: a process's start time (stat field 22) and the boot id, to tell "same process" from "same pid".
+// Live-process facts through Roots.pids: start time (stat field 22) and boot id ("same process" vs "same pid"), comm and systemd unit.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -60,4 +60,53 @@ export function bootId(pidsRoot: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The unified (v2) cgroup path of a /proc/<pid>/cgroup text, else the first controller's. */
+export function cgroupPath(text: string): string | null {
+  let first: string | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === '0' && m[2] === '') return m[3];
+    if (first === null && (m[2] === 'name=systemd' || m[2].includes('cpu'))) first = m[3];
+  }
+  return first;
+}
+
+/** Split a cgroup path into the systemd unit and container it names (either may be null). */
+export function unitAndContainer(cg: string): { unit: string | null; container: string | null } {
+  const parts = cg.split('/').filter(Boolean);
+  let container: string | null = null;
+  const short = (id: string): string => id.slice(0, 12);
+  for (const p of parts) {
+    let m: RegExpExecArray | null;
+    if ((m = /^docker-([0-9a-f]{12,})\.scope$/.exec(p))) container = `docker:${short(m[1])}`;
+    else if ((m = /^libpod-(?:conmon-)?([0-9a-f]{12,})\.scope$/.exec(p))) container = `podman:${short(m[1])}`;
+    else if ((m = /^cri-containerd-([0-9a-f]{12,})\.scope$/.exec(p))) container = `containerd:${short(m[1])}`;
+    else if ((m = /^crio-([0-9a-f]{12,})\.scope$/.exec(p))) container = `crio:${short(m[1])}`;
+    else if ((m = /^lxc\.payload\.(.+)$/.exec(p))) container = `lxc:${m[1]}`;
+  }
+  const i = parts.indexOf('docker');
+  if (container === null && i >= 0 && parts[i + 1] && /^[0-9a-f]{12,}$/.test(parts[i + 1])) container = `docker:${short(parts[i + 1])}`;
+  if (container === null && parts.some((p) => p.startsWith('kubepods'))) {
+    const last = parts[parts.length - 1];
+    container = `kubepods:${short(last.replace(/^(cri-containerd-|crio-|docker-)/, '').replace(/\.scope$/, ''))}`;
+  }
+  // the innermost systemd unit that is not a slice
+  let unit: string | null = null;
+  for (const p of parts) if (/\.(service|scope|socket|mount|swap|target)$/.test(p)) unit = p;
+  return { unit, container };
+}
+
+/** comm and systemd unit (or container) of a live process, for log lines; nulls when it is gone. */
+export function processLabel(pidsRoot: string, pid: number): { comm: string | null; unit: string | null } {
+  if (!Number.isInteger(pid) || pid <= 0) return { comm: null, unit: null };
+  const dir = path.join(pidsRoot, String(pid));
+  let comm: string | null = null;
+  let cg: string | null = null;
+  try { comm = readSmall(path.join(dir, 'comm')).replace(/\n$/, ''); } catch { /* gone */ }
+  try { cg = cgroupPath(readSmall(path.join(dir, 'cgroup'))); } catch { /* gone */ }
+  const uc = cg === null ? { unit: null, container: null } : unitAndContainer(cg);
+  return { comm, unit: uc.container ?? uc.unit };
 }

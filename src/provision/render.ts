@@ -1,9 +1,10 @@
 // Human-readable text of a provisioning plan and its outcome (tables for qatctl provision).
 
-import { renderTable } from '../text/table.js';
+import { renderTable, wrapText } from '../text/table.js';
 import type { ProvisionReport } from './index.js';
 
-export function renderReport(r: ProvisionReport): string {
+/** `width` (a terminal's) narrows the tables to fit; files and pipes get them whole. */
+export function renderReport(r: ProvisionReport, width?: number): string {
   const p = r.plan;
   const out: string[] = [];
   out.push(`kernel: ${r.kernel}`);
@@ -28,7 +29,7 @@ export function renderReport(r: ProvisionReport): string {
       pf.kernelVfs.length ? pf.kernelVfs.length : '-',
       pf.changes ? 'change' : 'ok',
     ]);
-    out.push(renderTable(['PF', 'family', 'services', 'state', 'VFs', 'bind', 'perms', 'kernel VFs', 'action'], rows).trimEnd());
+    out.push(renderTable(['PF', 'family', 'services', 'state', 'VFs', 'bind', 'perms', 'kernel VFs', 'action'], rows, { width }).trimEnd());
   }
   if (p.guestVfs.steps.length > 0) out.push(`guest VFs: ${p.guestVfs.targets.length} to bind, ${p.guestVfs.perms.length} node(s) to fix`);
   out.push(`hugepages: ${p.hugepages.path}: ${p.hugepages.action === 'none' ? 'ok' : p.hugepages.action === 'absent' ? 'no hugetlbfs' : p.hugepages.action}`);
@@ -39,12 +40,14 @@ export function renderReport(r: ProvisionReport): string {
   } else {
     out.push(r.dryRun ? 'plan (dry run, nothing written):' : 'steps:');
     const rows = p.steps.map((s, i) => [i + 1, s.op, s.target || '-', s.value, s.path, s.why]);
-    out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], rows).trimEnd());
+    out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], rows, { width }).trimEnd());
   }
   if (r.result) {
     const res = r.result;
     out.push('');
     out.push(`done: ${res.pfsChanged.length} PF(s) changed, ${res.vfsBound} VF(s) bound, ${res.nodesFixed} /dev/vfio node(s) given to ${p.groupName}, hugepages ${res.hugepages} (apply ${r.timings.applyMs.toFixed(0)} ms, of which ${res.waitedMs.toFixed(0)} ms retry pauses)`);
   }
-  return `${out.join('\n')}\n`;
+  // the tables already fit; long sentences (POLICY, notes, warnings) wrap under themselves
+  const lines = width ? out.flatMap((l) => l.split('\n')).map((l) => wrapText(l, width, '    ')) : out;
+  return `${lines.join('\n')}\n`;
 }

@@ -100,7 +100,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
       const pids = [...new Set(held.map((s) => s.holder!.pid))];
       parts.push(`${held.length} of ${this.sections.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
     }
-    if (blocked.length) parts.push(`${blocked.length} unavailable: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
+    if (blocked.length) parts.push(`${blocked.length} out-of-service: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
     return parts.join('; ') || 'no sections';
   }
 

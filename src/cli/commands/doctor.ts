@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { ROOT_OPTIONS, rootsFromOptions, type Roots } from '../../config/roots.js';
+import { ROOT_OPTIONS, rootsFromOptions, checkRootOptions, type Roots } from '../../config/roots.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { parseIntInRange } from '../../config/numbers.js';
 import { resolveUser, runDoctor } from '../../doctor/run.js';
@@ -54,6 +54,7 @@ export const doctorCommand: Command = {
     });
     if (values.help) { io.out.write(usage); return 0; }
     if (positionals.length) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `doctor takes no arguments (got "${positionals[0]}")`);
+    checkRootOptions(values, io.cwd);
     const roots: Roots = rootsFromOptions(values, io.cwd);
     const expect: string[] = [];
     if (values.expect !== undefined) {
@@ -78,7 +79,7 @@ export const doctorCommand: Command = {
       env: io.env,
       connectTimeoutMs: 1000,
     });
-    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io)));
+    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io), io.isTTY && !io.wide ? io.columns : undefined));
     return report.summary.fail ? 2 : 0;
   },
 };

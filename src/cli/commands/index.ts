@@ -15,8 +15,10 @@ import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
 import { metricsCommand } from './metrics.js';
 import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.js';
+import { completionCommand } from './completion.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
   releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
 ];
+COMMANDS.push(completionCommand(() => COMMANDS));

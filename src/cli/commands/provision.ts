@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { rootsFromOptions, under, type Roots } from '../../config/roots.js';
+import { rootsFromOptions, checkRootOptions, under, type Roots } from '../../config/roots.js';
 import { parseDurationMs } from '../../config/numbers.js';
 import { QatmgrError, ErrorCodes, isQatmgrError } from '../../errors.js';
 import { provision } from '../../provision/index.js';
@@ -48,7 +48,7 @@ model, which applies the kernel's rules and effects.
 ${FAULT_HELP}
 
 Exit status: 0 done or nothing to do; 1 bad usage or settings (message names file:line);
-3 driver not ready within --timeout (nothing changed); 4 a step failed and everything was rolled back;
+2 a step failed and everything was rolled back; 3 driver not ready within --timeout (nothing changed);
 5 a step failed and the rollback was incomplete (the message lists what is left);
 6 VFs the plan would remove or rebind are open by a process (named; nothing changed);
 7 another provisioning run holds <run-dir>/provision.lock.
@@ -92,6 +92,7 @@ export const provisionCommand: Command = {
       io.out.write(usage);
       return 0;
     }
+    checkRootOptions(values, io.cwd);
     const roots: Roots = rootsFromOptions(values, io.cwd);
     const retries = values['bind-retries'] === undefined ? 5 : Number(values['bind-retries']);
     if (!Number.isInteger(retries) || retries < 1 || retries > 100) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--bind-retries "${values['bind-retries']}" is not 1..100`);
@@ -113,7 +114,7 @@ export const provisionCommand: Command = {
         progress: (line) => io.err.write(`qatctl provision: ${line}\n`),
         log: json ? undefined : (line) => io.err.write(`qatctl provision: ${line}\n`),
       });
-      io.out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+      io.out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, io.isTTY ? io.columns : undefined));
       return 0;
     } catch (e) {
       if (json && isQatmgrError(e)) {

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import type { SectionsView } from '../../admin/views.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, STATE_COLOUR, nodes } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, STATE_COLOUR, nodes } from '../admin-common.js';
 
 const usage = `Usage: qatctl sections [OPTIONS]
 
@@ -23,6 +23,7 @@ export const sectionsCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { ...ADMIN_OPTIONS, instances: { type: 'boolean' } } });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     const v = await withAdmin(values, io, (c) => c.request<SectionsView>('sections'));
     if (values.json) { writeJson(io, v); return 0; }
     io.out.write(table(io,
