@@ -5,7 +5,9 @@ import { LogThrottle, type Logger } from './log.js';
 import { discover, type Inventory } from './platform/discover.js';
 import { SysfsCapabilitySource, type CapabilitySource } from './devices/capabilities.js';
 import { buildPlan } from './sections/plan.js';
-import { Allocator } from './sections/allocator.js';
+import { Allocator, NO_RULES, type GrantRules } from './sections/allocator.js';
+import { checkReservations } from './config/shares.js';
+import { clientReader } from './server/client-facts.js';
 import { createServeContext, type ServeContext } from './protocol/handler.js';
 import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
@@ -45,12 +47,38 @@ export function socketGid(settings: Settings): number | undefined {
   return lookupGroup(groupFile, 'qat');
 }
 
+/**
+ * The grant rules of `settings` for a plan of `sections` sections: NO_RULES (upstream's first fit) unless NumaAware
+ * or shares are set. Throws, naming file and line, when the reservations do not fit the plan.
+ */
+export function grantRules(settings: Settings, sections: number): GrantRules {
+  checkReservations(settings.shares, sections);
+  if (settings.numaAware === 'off' && settings.shares.length === 0) return NO_RULES;
+  return { numa: settings.numaAware, shares: settings.shares };
+}
+
+/** Make the allocator and the request handler follow `rules` (start-up and reload). */
+export function applyGrantRules(m: Pick<Manager, 'allocator' | 'ctx' | 'inventory' | 'settings'>, rules: GrantRules, log: Logger): void {
+  m.allocator.configure(rules);
+  m.ctx.clientReader = clientReader(m.settings.roots.pids, m.inventory.cpus, rules);
+  if (rules === NO_RULES) return;
+  const shares = rules.shares.map((r) => `${r.label}: min ${r.min}${r.max !== undefined ? `, max ${r.max}` : ''}`);
+  log.info({ event: 'grant_rules', numaAware: rules.numa, shares }, `grants: NumaAware=${rules.numa}${shares.length ? `; shares ${shares.join('; ')}` : ''}`);
+  const held = m.allocator.sharesHeld();
+  rules.shares.forEach((r, j) => {
+    if (r.max !== undefined && held[j] > r.max) {
+      log.warn({ event: 'share_over_cap', share: r.label, held: held[j], max: r.max }, `${r.label} holds ${held[j]} sections, above its maximum of ${r.max} (${r.where}); it keeps them, and gets no new one until it is below`);
+    }
+  });
+}
+
 /** Scan the machine and build everything the daemon serves (no socket yet). */
 export function buildManager(settings: Settings, log: Logger, opts: BuildOptions = {}): Manager {
   const startedAt = Date.now();
   const inventory = discover(settings.roots, log);
   const caps = opts.capabilitySource ?? new SysfsCapabilitySource(settings.roots);
-  const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
+  const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
+  const rules = grantRules(settings, plan.length);
   if (caps instanceof SysfsCapabilitySource) {
     for (const n of caps.notes) log[n.level]({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
   }
@@ -67,14 +95,15 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     if (event === 'version_mismatch') {
       log.error({ event, pid: s.pid, uid: s.uid, ...detail, suppressed: t.held }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}${more}`);
     } else if (event === 'no_section') {
-      const reason = allocator.refusalReason();
+      const reason = (detail.reason as string | undefined) ?? allocator.refusalReason();
       log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason, suppressed: t.held }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${reason}${more}`);
     } else {
       log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
     }
   };
   allocator.on('grant', (s, h) => {
-    log.info({ event: 'grant', section: s.name, pid: h.pid, uid: h.uid, bdf: s.plan.devices.map((d) => d.vf.bdf), processName: h.processName }, `section ${s.name} granted to pid ${h.pid}`);
+    const numa = h.local === undefined ? undefined : { nodes: h.client?.nodes ?? null, local: h.local };
+    log.info({ event: 'grant', section: s.name, pid: h.pid, uid: h.uid, bdf: s.plan.devices.map((d) => d.vf.bdf), processName: h.processName, ...numa }, `section ${s.name} granted to pid ${h.pid}${h.local === false ? ' (not on its NUMA node)' : ''}`);
   });
   allocator.on('release', (s, h, reason) => {
     if (reason !== 'disconnect') log.info({ event: 'release', reason, section: s.name, pid: h.pid, uid: h.uid }, `section ${s.name} released (${reason})`);
@@ -87,6 +116,8 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     idleTimeoutMs: settings.idleTimeoutMs,
     maxConnections: settings.maxConnections,
   }, ctx, log);
+
+  applyGrantRules({ allocator, ctx, inventory, settings }, rules, log);
 
   inventory.vfs.forEach((vf, i) => {
     log.info({ event: 'device', index: i, bdf: vf.bdf, packed: `0x${vf.packed.toString(16)}`, pkgId: vf.pf?.pkgId ?? null, node: vf.numaNode, group: vf.group }, `device ${i}: ${vf.bdf}`);

@@ -3,7 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CpuTable } from '../platform/cpus.js';
-import { parseCpuList } from '../platform/cpus.js';
+import { parseCpuList, nodesForCpus } from '../platform/cpus.js';
+import { cgroupPath } from '../platform/processes.js';
+
+export { cgroupPath, nodesForCpus };
 
 export const CMDLINE_MAX = 160;
 
@@ -30,18 +33,6 @@ function readOrNull(p: string): string | null {
   }
 }
 
-/** The unified (v2) cgroup path of a /proc/<pid>/cgroup text, else the first controller's. */
-export function cgroupPath(text: string): string | null {
-  let first: string | null = null;
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    if (m[1] === '0' && m[2] === '') return m[3];
-    if (first === null && (m[2] === 'name=systemd' || m[2].includes('cpu'))) first = m[3];
-  }
-  return first;
-}
-
 /** Split a cgroup path into the systemd unit and container it names (either may be null). */
 export function unitAndContainer(cg: string): { unit: string | null; container: string | null } {
   const parts = cg.split('/').filter(Boolean);
@@ -65,16 +56,6 @@ export function unitAndContainer(cg: string): { unit: string | null; container: 
   let unit: string | null = null;
   for (const p of parts) if (/\.(service|scope|socket|mount|swap|target)$/.test(p)) unit = p;
   return { unit, container };
-}
-
-/** NUMA nodes that share at least one CPU with `allowed`. */
-export function nodesForCpus(allowed: number[], cpus: CpuTable): number[] {
-  const set = new Set(allowed);
-  const out: number[] = [];
-  cpus.nodes.forEach((list, node) => {
-    if (list.some((c) => set.has(c))) out.push(node);
-  });
-  return out;
 }
 
 function truncate(s: string, max: number): string {

@@ -1,7 +1,8 @@
-// Live-process facts through Roots.pids: a process's start time (stat field 22) and the boot id, to tell "same process" from "same pid".
+// Live-process facts through Roots.pids: start time (stat field 22) and boot id to tell "same process" from "same pid"; a client's CPUs, groups, cgroup.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseCpuList } from './cpus.js';
 
 // read on every grant (the ledger records the owner's start time): open/read/close into one buffer, instead of
 // readFileSync's open/fstat/read/read/close and a fresh buffer (bench: ~40 % less time in processStartTime)
@@ -60,4 +61,76 @@ export function bootId(pidsRoot: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The unified (v2) cgroup path of a /proc/<pid>/cgroup text, else the first controller's. */
+export function cgroupPath(text: string): string | null {
+  let first: string | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === '0' && m[2] === '') return m[3];
+    if (first === null && (m[2] === 'name=systemd' || m[2].includes('cpu'))) first = m[3];
+  }
+  return first;
+}
+
+/** What a grant may need to know about a client process; each field is read only when asked for. */
+export interface ClientProcess {
+  /** `Cpus_allowed_list` of /proc/<pid>/status: the affinity mask, already narrowed by the cpuset cgroup. */
+  cpusAllowed: number[] | null;
+  /** Supplementary groups (`Groups:` of status). */
+  groups: number[] | null;
+  cgroup: string | null;
+}
+
+function statusLine(text: string, key: string): string | undefined {
+  const at = text.indexOf(`\n${key}:`);
+  if (at < 0) return undefined;
+  const start = at + key.length + 2;
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? text.length : end).trim();
+}
+
+function tryRead(p: string): string | undefined {
+  try {
+    return readSmall(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Read the facts a grant needs about `pid` under Roots.pids: one read of `status` (CPUs, groups) and `cgroup` only
+ * when asked for. A process that is gone (or hidden) yields nulls.
+ */
+export function readClientProcess(pidsRoot: string, pid: number, want: { cpus: boolean; groups: boolean; cgroup: boolean }): ClientProcess {
+  const out: ClientProcess = { cpusAllowed: null, groups: null, cgroup: null };
+  if (!Number.isInteger(pid) || pid <= 0) return out;
+  const dir = path.join(pidsRoot, String(pid));
+  if (want.cpus || want.groups) {
+    const st = tryRead(path.join(dir, 'status'));
+    if (st !== undefined) {
+      const cpus = want.cpus ? statusLine(st, 'Cpus_allowed_list') : undefined;
+      if (cpus !== undefined) out.cpusAllowed = parseCpuList(cpus) ?? null;
+      const groups = want.groups ? statusLine(st, 'Groups') : undefined;
+      if (groups !== undefined) out.groups = groups === '' ? [] : groups.split(/\s+/).map(Number).filter(Number.isInteger);
+    }
+  }
+  if (want.cgroup) {
+    const cg = tryRead(path.join(dir, 'cgroup'));
+    if (cg !== undefined) out.cgroup = cgroupPath(cg);
+  }
+  return out;
+}
+
+/** The CPU `pid` ran on last (/proc/<pid>/stat field 39); undefined when unknown. */
+export function processCurrentCpu(pidsRoot: string, pid: number): number | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const stat = tryRead(path.join(pidsRoot, String(pid), 'stat'));
+  const close = stat === undefined ? -1 : stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // field 39 (processor) is the 37th after ") "
+  const f = stat!.slice(close + 2).split(' ')[39 - 3];
+  return f !== undefined && /^\d+$/.test(f) ? Number(f) : undefined;
 }
