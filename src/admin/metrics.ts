@@ -89,6 +89,26 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
       for (const [reason, n] of Object.entries(ctx.ring.totals.releasesByReason)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: 'qatmgr_numa_grants_total', help: 'Sections granted with NumaAware on, by locality (local: every VF on a node the client may run on; unknown: its CPUs could not be read)',
+    labelNames: ['locality'], registers,
+    collect() {
+      this.reset();
+      for (const [locality, n] of Object.entries(ctx.ring.totals.numa)) this.inc({ locality }, n);
+    },
+  });
+  new Gauge({
+    name: 'qatmgr_share_sections', help: 'Per share (unit, uid, group or process name): sections held, and its min and max (-1: no max)', labelNames: ['share', 'state'], registers,
+    collect() {
+      this.reset();
+      const held = a.sharesHeld();
+      a.grantRules.shares.forEach((r, j) => {
+        this.set({ share: r.label, state: 'held' }, held[j]);
+        this.set({ share: r.label, state: 'min' }, r.min);
+        this.set({ share: r.label, state: 'max' }, r.max ?? -1);
+      });
+    },
+  });
   new Gauge({ name: 'qatmgr_connections_open', help: 'Client connections open now', registers, collect() { this.set(server.connectionCount); } });
   new Counter({
     name: 'qatmgr_requests_total', help: 'Client requests answered, by message type', labelNames: ['type'], registers,
