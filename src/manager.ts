@@ -57,10 +57,23 @@ export function grantRules(settings: Settings, sections: number): GrantRules {
   return { numa: settings.numaAware, shares: settings.shares };
 }
 
+/**
+ * Count every holder against the shares it belongs to, reading from /proc what unit and group shares need about
+ * holders that were granted or adopted (ledger) without it. Runs at reload and after the ledger restore, not per grant.
+ */
+export function recountShares(m: Pick<Manager, 'allocator' | 'ctx'>, rules = m.allocator.grantRules): void {
+  const read = m.ctx.clientReader;
+  if (read && rules.shares.length) {
+    // what a holder already has (nodes at its grant) is kept; only the missing facts are filled in
+    for (const s of m.allocator.sections) if (s.holder) s.holder.client = { ...read(s.holder.pid), ...s.holder.client };
+  }
+  m.allocator.configure(rules);
+}
+
 /** Make the allocator and the request handler follow `rules` (start-up and reload). */
 export function applyGrantRules(m: Pick<Manager, 'allocator' | 'ctx' | 'inventory' | 'settings'>, rules: GrantRules, log: Logger): void {
-  m.allocator.configure(rules);
   m.ctx.clientReader = clientReader(m.settings.roots.pids, m.inventory.cpus, rules);
+  recountShares(m, rules);
   if (rules === NO_RULES) return;
   const shares = rules.shares.map((r) => `${r.label}: min ${r.min}${r.max !== undefined ? `, max ${r.max}` : ''}`);
   log.info({ event: 'grant_rules', numaAware: rules.numa, shares }, `grants: NumaAware=${rules.numa}${shares.length ? `; shares ${shares.join('; ')}` : ''}`);

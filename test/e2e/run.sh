@@ -201,6 +201,9 @@ C systemctl restart qat.service 2>/dev/null || true
 after="$(journal | grep -c '"event":"adopt"' || true)"
 if [ "$(prop ActiveState)" = active ] && [ "$((after - before))" = 1 ] && [[ "$(prop StatusText)" == *'1 held'* ]]; then pass "systemctl restart (a clean stop and start) keeps the live client's section: $(prop StatusText)"; else fail "restart keeps allocations" "adopted $before -> $after; $(prop StatusText)"; fi
 
+# shares per systemd unit (real cgroups): test/e2e/shares.sh
+. "$REPO/test/e2e/shares.sh"
+
 C systemctl stop qat.service qat.socket 2>/dev/null || true
 left="$(C ls -A /run/qat 2>/dev/null || true)"
 if ! C test -e "$SOCK" && ! C test -e /run/qat/qatmgr.pid && [ "$(prop Result)" = success ]; then pass "systemctl stop: clean exit (Result=success), no socket, no pid file (left: ${left//$'\n'/ })"; else fail "stop leaves no socket or pid file" "left: $left; Result=$(prop Result)"; fi
