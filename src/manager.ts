@@ -8,6 +8,8 @@ import { buildPlan } from './sections/plan.js';
 import { Allocator, NO_RULES, type GrantRules } from './sections/allocator.js';
 import { checkReservations } from './config/shares.js';
 import { clientReader } from './server/client-facts.js';
+import { DEFAULT_ROOTS } from './config/roots.js';
+import { schedGetAffinity } from './native/libc.js';
 import { createServeContext, type ServeContext } from './protocol/handler.js';
 import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
@@ -72,11 +74,17 @@ export function recountShares(m: Pick<Manager, 'allocator' | 'ctx'>, rules = m.a
 
 /** Make the allocator and the request handler follow `rules` (start-up and reload). */
 export function applyGrantRules(m: Pick<Manager, 'allocator' | 'ctx' | 'inventory' | 'settings'>, rules: GrantRules, log: Logger): void {
-  m.ctx.clientReader = clientReader(m.settings.roots.pids, m.inventory.cpus, rules);
+  // the system call asks the running kernel: used when Roots.pids is its /proc (always, outside tests)
+  const affinity = m.settings.roots.pids === DEFAULT_ROOTS.pids ? schedGetAffinity : undefined;
+  m.ctx.clientReader = clientReader(m.settings.roots.pids, m.inventory.cpus, rules, affinity);
   recountShares(m, rules);
   if (rules === NO_RULES) return;
   const shares = rules.shares.map((r) => `${r.label}: min ${r.min}${r.max !== undefined ? `, max ${r.max}` : ''}`);
   log.info({ event: 'grant_rules', numaAware: rules.numa, shares }, `grants: NumaAware=${rules.numa}${shares.length ? `; shares ${shares.join('; ')}` : ''}`);
+  const vfNodes = [...new Set(m.inventory.vfs.map((v) => v.numaNode))];
+  if (rules.numa !== 'off' && m.settings.policy === 0 && vfNodes.length > 1) {
+    log.warn({ event: 'numa_policy0', numaAware: rules.numa, nodes: vfNodes }, `NumaAware=${rules.numa} with POLICY=0: every section holds one VF of every PF, on nodes ${vfNodes.join(',')}, so no section is local to a process pinned to one node${rules.numa === 'strict' ? ' and such a process is refused' : ''}; POLICY=n forms sections per node`);
+  }
   const held = m.allocator.sharesHeld();
   rules.shares.forEach((r, j) => {
     if (r.max !== undefined && held[j] > r.max) {

@@ -10,9 +10,11 @@ import type { ClientReader } from '../protocol/handler.js';
 /**
  * A reader for `rules`, or undefined when they need nothing from /proc (NumaAware off and no unit or group share):
  * then no SECTION_GET pays for a read. On a host whose CPUs are all on one node every client is on that node, and
- * nothing is read for NUMA either.
+ * nothing is read for NUMA either. `affinity` reads a live process's CPUs by system call (the real /proc only).
  */
-export function clientReader(pidsRoot: string, cpus: CpuTable, rules: GrantRules): ClientReader | undefined {
+export function clientReader(
+  pidsRoot: string, cpus: CpuTable, rules: GrantRules, affinity?: (pid: number) => number[] | undefined,
+): ClientReader | undefined {
   const share = shareNeeds(rules.shares);
   const numa = rules.numa !== 'off';
   if (!numa && !share.cgroup && !share.groups) return undefined;
@@ -20,7 +22,7 @@ export function clientReader(pidsRoot: string, cpus: CpuTable, rules: GrantRules
   const everyone = cpuNodes.length === 1 ? cpuNodes : undefined;
   const want = { cpus: numa && everyone === undefined, groups: share.groups, cgroup: share.cgroup };
   return (pid: number): ClientFacts => {
-    const p = readClientProcess(pidsRoot, pid, want);
+    const p = readClientProcess(pidsRoot, pid, want, affinity);
     const facts: ClientFacts = {};
     if (numa) facts.nodes = everyone ?? (p.cpusAllowed === null ? null : clientNodes(p.cpusAllowed, () => processCurrentCpu(pidsRoot, pid), cpus));
     if (share.cgroup) facts.cgroup = p.cgroup;
