@@ -29,10 +29,10 @@ function readSmall(p: string): string {
 }
 
 /**
- * Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), as text; undefined when the process
- * does not exist. The command name (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
+ * Field `n` (1-based, n >= 3) of /proc/<pid>/stat as text; undefined when the process does not exist. The command
+ * name (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
  */
-export function processStartTime(pidsRoot: string, pid: number): string | undefined {
+function statField(pidsRoot: string, pid: number, n: number): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let text: string;
   try {
@@ -42,10 +42,14 @@ export function processStartTime(pidsRoot: string, pid: number): string | undefi
   }
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  // after ") " come fields 3 (state), 4, ...: field 22 is the 20th of them
-  const rest = text.slice(close + 2).split(' ');
-  const st = rest[22 - 3];
-  return st !== undefined && /^[0-9]+$/.test(st) ? st : undefined;
+  // after ") " come fields 3 (state), 4, ...
+  const f = text.slice(close + 2).split(' ')[n - 3];
+  return f !== undefined && /^[0-9]+$/.test(f) ? f : undefined;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), as text; undefined when the process does not exist. */
+export function processStartTime(pidsRoot: string, pid: number): string | undefined {
+  return statField(pidsRoot, pid, 22);
 }
 
 /** True when `pid` runs and is the same process that had `startTime` (not a reused pid). */
@@ -137,11 +141,6 @@ export function readClientProcess(
 
 /** The CPU `pid` ran on last (/proc/<pid>/stat field 39); undefined when unknown. */
 export function processCurrentCpu(pidsRoot: string, pid: number): number | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const stat = tryRead(path.join(pidsRoot, String(pid), 'stat'));
-  const close = stat === undefined ? -1 : stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  // field 39 (processor) is the 37th after ") "
-  const f = stat!.slice(close + 2).split(' ')[39 - 3];
-  return f !== undefined && /^\d+$/.test(f) ? Number(f) : undefined;
+  const f = statField(pidsRoot, pid, 39);
+  return f === undefined ? undefined : Number(f);
 }

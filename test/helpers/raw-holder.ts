@@ -1,10 +1,13 @@
-// A self-contained libqat stand-in (raw SECTION_GET, no imports from the checkout) that other uids and pinned CPUs can run.
+// A self-contained libqat stand-in (raw SECTION_GET, no imports from the checkout) that other uids and pinned CPUs can run; a scene of daemon + holders.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { startDaemon, type RunningDaemon } from './daemon.js';
+import { AdminClient } from '../../src/admin/client.js';
+import type { GeneratedHost } from '../../src/sim/index.js';
 
 // Prints "HELD SSL_INT_n" or "BAD <text>", then holds the connection (and its section) until stdin closes.
 const SCRIPT = `import net from 'node:net';
@@ -72,4 +75,36 @@ export async function rawHolder(socket: string, opts: { name?: string; uid?: num
       await gone;
     },
   };
+}
+
+/** One test's daemon and its holders, torn down after each test; admin ops answered over the admin socket. */
+export class Scene {
+  daemon: RunningDaemon | undefined;
+  private readonly holders: RawHolder[] = [];
+
+  async start(host: GeneratedHost, args: string[] = []): Promise<RunningDaemon> {
+    this.daemon = await startDaemon(host, args);
+    return this.daemon;
+  }
+
+  async hold(opts: Parameters<typeof rawHolder>[1] = {}): Promise<RawHolder> {
+    const h = await rawHolder(this.daemon!.socket, opts);
+    this.holders.push(h);
+    return h;
+  }
+
+  async admin<T>(op: string): Promise<T> {
+    const c = await AdminClient.connect(path.join(this.daemon!.host.roots.run, 'qatmgr-admin.sock'));
+    try {
+      return await c.request<T>(op);
+    } finally {
+      c.close();
+    }
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all(this.holders.splice(0).map((h) => h.close()));
+    await this.daemon?.stop();
+    this.daemon = undefined;
+  }
 }

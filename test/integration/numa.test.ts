@@ -4,38 +4,18 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { simHost } from '../helpers/sim.js';
-import { rawHolder, type RawHolder } from '../helpers/raw-holder.js';
-import { AdminClient } from '../../src/admin/client.js';
+import { Scene, type RawHolder } from '../helpers/raw-holder.js';
 import type { AllocationsView, SectionsView } from '../../src/admin/views.js';
 
 // node 0 = CPU 0 with PF 0000:6b:00.0, node 1 = CPU 1 with PF 0000:70:00.0: real CPUs of this 2-core machine, so
 // `taskset -c 1` puts a client on simulated node 1. POLICY=1 gives 8 one-VF sections.
 const SPEC = '4xxx:2x4,numa=2,cpus=2';
 
-let daemon: RunningDaemon | undefined;
-const holders: RawHolder[] = [];
-afterEach(async () => {
-  await Promise.all(holders.splice(0).map((h) => h.close()));
-  await daemon?.stop();
-  daemon = undefined;
-});
-
-async function admin<T>(op: string): Promise<T> {
-  const c = await AdminClient.connect(path.join(daemon!.host.roots.run, 'qatmgr-admin.sock'));
-  try {
-    return await c.request<T>(op);
-  } finally {
-    c.close();
-  }
-}
-
-async function hold(cpus: string, name = 'SSL'): Promise<RawHolder> {
-  const h = await rawHolder(daemon!.socket, { cpus, name });
-  holders.push(h);
-  return h;
-}
+const scene = new Scene();
+afterEach(() => scene.teardown());
+const admin = <T>(op: string): Promise<T> => scene.admin<T>(op);
+const hold = (cpus: string, name = 'SSL'): Promise<RawHolder> => scene.hold({ cpus, name });
 
 /** section name -> NUMA node of its VF, from the admin API. */
 async function sectionNodes(): Promise<Map<string, number>> {
@@ -45,7 +25,7 @@ async function sectionNodes(): Promise<Map<string, number>> {
 
 describe('NumaAware on a 2-node host', () => {
   it('prefer: clients pinned to node 1 get node-1 sections until node 1 is full, then a node-0 one', async () => {
-    daemon = await startDaemon(simHost(SPEC), ['--policy', '1', '--numa-aware=prefer']);
+    await scene.start(simHost(SPEC), ['--policy', '1', '--numa-aware=prefer']);
     const node = await sectionNodes();
     const pinned: RawHolder[] = [];
     for (let i = 0; i < 5; i++) pinned.push(await hold('1'));
@@ -66,7 +46,7 @@ describe('NumaAware on a 2-node host', () => {
   it('strict (NumaAware= in the settings file): node-1 clients get node-1 sections, then a refusal that says why', async () => {
     const host = simHost(SPEC);
     fs.writeFileSync(path.join(host.roots.etc, 'sysconfig', 'qat'), 'POLICY=1\nNumaAware=strict\n');
-    daemon = await startDaemon(host);
+    await scene.start(host);
     const node = await sectionNodes();
     const got: Array<string | undefined> = [];
     for (let i = 0; i < 4; i++) got.push((await hold('1')).section);
@@ -82,7 +62,7 @@ describe('NumaAware on a 2-node host', () => {
   });
 
   it('off (the default): upstream first fit gives a node-1 client the node-0 SSL_INT_0, and the admin API says it is not local', async () => {
-    daemon = await startDaemon(simHost(SPEC), ['--policy', '1']);
+    await scene.start(simHost(SPEC), ['--policy', '1']);
     const h = await hold('1');
     expect(h.section).toBe('SSL_INT_0');
     const v = await admin<AllocationsView>('allocations');

@@ -5,23 +5,17 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDaemon, runDaemonToExit, hostArgs, QATCTL, type RunningDaemon } from '../helpers/daemon.js';
+import { runDaemonToExit, hostArgs, QATCTL } from '../helpers/daemon.js';
 import { simHost } from '../helpers/sim.js';
-import { rawHolder, type RawHolder } from '../helpers/raw-holder.js';
-import { AdminClient } from '../../src/admin/client.js';
+import { Scene, type RawHolder } from '../helpers/raw-holder.js';
 import type { SectionsView } from '../../src/admin/views.js';
 import type { GeneratedHost } from '../../src/sim/index.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 const OTHER = { uid: 65533, gid: 65534 };
 
-let daemon: RunningDaemon | undefined;
-const holders: RawHolder[] = [];
-afterEach(async () => {
-  await Promise.all(holders.splice(0).map((h) => h.close()));
-  await daemon?.stop();
-  daemon = undefined;
-});
+const scene = new Scene();
+afterEach(() => scene.teardown());
 
 /** A 2-PF host with 8 one-VF sections (POLICY=1) whose socket other uids of group 65534 can reach, with these shares. */
 function hostWithShares(conf: string): GeneratedHost {
@@ -34,16 +28,8 @@ function hostWithShares(conf: string): GeneratedHost {
 }
 const confPath = (host: GeneratedHost): string => path.join(host.roots.etc, 'qat', 'shares.d', '50-test.conf');
 
-async function hold(as: { uid?: number; gid?: number } = {}): Promise<RawHolder> {
-  const h = await rawHolder(daemon!.socket, as);
-  holders.push(h);
-  return h;
-}
-
-async function sections(): Promise<SectionsView> {
-  const c = await AdminClient.connect(path.join(daemon!.host.roots.run, 'qatmgr-admin.sock'));
-  try { return await c.request<SectionsView>('sections'); } finally { c.close(); }
-}
+const hold = (as: { uid?: number; gid?: number } = {}): Promise<RawHolder> => scene.hold(as);
+const sections = (): Promise<SectionsView> => scene.admin<SectionsView>('sections');
 
 function rescan(host: GeneratedHost): { status: number | null; stderr: string } {
   return spawnSync(process.execPath, [QATCTL, 'rescan', '--run-dir', host.roots.run], { encoding: 'utf8' });
@@ -52,7 +38,7 @@ function rescan(host: GeneratedHost): { status: number | null; stderr: string } 
 describe('shares per uid', () => {
   it('caps one user, keeps reserved sections for another, and shows both in qatctl sections', async () => {
     const host = hostWithShares('# test shares\nuid:65534: max 2\nuid:65533: min 3\n');
-    daemon = await startDaemon(host, ['--socket-group', '65534']);
+    await scene.start(host, ['--socket-group', '65534']);
     const capped = [await hold(NOBODY), await hold(NOBODY), await hold(NOBODY)];
     expect(capped.map((h) => h.answer)).toEqual(['HELD SSL_INT_0', 'HELD SSL_INT_1', 'BAD No section available: uid:65534 holds its maximum of 2']);
     // 6 free, 3 of them kept for uid 65533: root gets 3, the 4th is refused
@@ -73,7 +59,7 @@ describe('shares per uid', () => {
 
   it('applies changed shares on reload without moving held sections, and keeps the old ones when the new file is bad', async () => {
     const host = hostWithShares('uid:65534: max 1\n');
-    daemon = await startDaemon(host, ['--socket-group', '65534']);
+    await scene.start(host, ['--socket-group', '65534']);
     const first = await hold(NOBODY);
     expect(first.section).toBe('SSL_INT_0');
     expect((await hold(NOBODY)).answer).toBe('BAD No section available: uid:65534 holds its maximum of 1');
