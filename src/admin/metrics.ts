@@ -121,7 +121,8 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
     name: 'qatmgr_bad_replies_total', help: 'BAD replies sent, by text', labelNames: ['text'], registers,
     collect() {
       this.reset();
-      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '') }, n);
+      // a refusal by a rule carries its reason after upstream's text: one label for all of them (reasons hold counts)
+      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '').replace(/^(No section available): .*/, '$1 (by a rule)') }, n);
     },
   });
   new Counter({

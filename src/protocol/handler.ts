@@ -196,8 +196,12 @@ function sectionPut(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
   return putReplyFor(ctx.version);
 }
 
-/** Distinct refusal texts kept encoded (they carry counts, so their number is bounded but not fixed). */
+/**
+ * Distinct refusal texts encoded (they carry counts); past this many, refusals by a rule share one generic text, so
+ * the set of reply buffers (which the request counters key on) stays bounded for the daemon's life.
+ */
 const RULE_REFUSALS_KEPT = 256;
+const RULE_REFUSAL_OVERFLOW = 'refused by NumaAware or a share (qatctl events shows the reason)';
 
 /**
  * A refusal by NumaAware=strict, a cap or a reservation: upstream's text with the reason after it, so the libqat log
@@ -207,9 +211,9 @@ const RULE_REFUSALS_KEPT = 256;
 function ruleRefusal(ctx: ServeContext, reason: string): Buffer {
   let b = ctx.ruleRefusals.get(reason);
   if (!b) {
-    b = encodeBad(ctx.version, `${BadText.NO_SECTION}: ${reason}`);
-    if (ctx.ruleRefusals.size >= RULE_REFUSALS_KEPT) ctx.ruleRefusals.clear();
-    ctx.ruleRefusals.set(reason, b);
+    const key = ctx.ruleRefusals.size < RULE_REFUSALS_KEPT ? reason : RULE_REFUSAL_OVERFLOW;
+    b = ctx.ruleRefusals.get(key) ?? encodeBad(ctx.version, `${BadText.NO_SECTION}: ${key}`);
+    ctx.ruleRefusals.set(key, b);
   }
   return b;
 }

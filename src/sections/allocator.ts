@@ -119,7 +119,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   configure(rules: GrantRules): void {
     this.rules = rules;
     this.shareHeld = rules.shares.map(() => 0);
-    for (const s of this.sections) if (s.holder) this.countShares(s.holder, +1, true);
+    for (const s of this.sections) if (s.holder) this.countIn(s.holder);
   }
 
   /** The sorted NUMA nodes of a section's VFs. */
@@ -137,22 +137,23 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return this.shareHeld;
   }
 
-  private countShares(h: Holder, delta: 1 | -1, rematch = false): void {
+  /** Match a holder against the current shares and count it in each. */
+  private countIn(h: Holder): void {
     const shares = this.rules.shares;
-    if (rematch || h.shares === undefined) h.shares = shares.length ? matchingShares(shares, h) : undefined;
-    if (!h.shares) return;
-    for (const j of h.shares) this.shareHeld[j] += delta;
+    h.shares = shares.length ? matchingShares(shares, h) : undefined;
+    if (h.shares) for (const j of h.shares) this.shareHeld[j]++;
   }
 
   private hold(s: Section, h: Holder): void {
     s.holder = h;
-    this.countShares(h, +1, true);
+    this.countIn(h);
   }
 
   private vacate(s: Section): Holder {
     const h = s.holder!;
     s.holder = null;
-    if (h.shares && this.rules.shares.length) this.countShares(h, -1);
+    // h.shares were matched against the current rules (configure() rematches every holder)
+    if (h.shares && this.rules.shares.length) for (const j of h.shares) this.shareHeld[j]--;
     return h;
   }
 

@@ -52,6 +52,9 @@ describe('shares per uid', () => {
       ['uid:65533', 3, null, 1, 2, '<etc>/qat/shares.d/50-test.conf:3'],
     ]);
     expect(v.sections.find((s) => s.name === 'SSL_INT_0')!.shares).toEqual(['uid:65534']);
+    const m = await scene.admin<{ text: string }>('metrics');
+    expect(m.text).toMatch(/^qatmgr_bad_replies_total\{text="No section available \(by a rule\)"\} 2$/m);
+    expect(m.text).toMatch(/^qatmgr_share_sections\{share="uid:65533",state="held"\} 1$/m);
     const table = spawnSync(process.execPath, [QATCTL, 'sections', '--run-dir', host.roots.run], { encoding: 'utf8' });
     expect(table.stdout).toMatch(/^SHARE\s+MIN\s+MAX\s+HELD\s+RESERVED\s+FROM$/m);
     expect(table.stdout).toMatch(/^uid:65533\s+3\s+-\s+1\s+2\s+\S+50-test\.conf:3$/m);
