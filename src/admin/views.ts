@@ -2,6 +2,7 @@
 
 import type { Manager } from '../manager.js';
 import type { Section, Holder } from '../sections/allocator.js';
+import type { NumaMode } from '../config/settings.js';
 import type { PlannedDevice } from '../sections/plan.js';
 import type { VfInfo } from '../platform/discover.js';
 import { INSTANCE_ORDER } from '../devices/instances.js';
@@ -233,7 +234,7 @@ export interface ShareRow {
 
 export interface SectionsView {
   policy: number;
-  numaAware: 'off' | 'prefer' | 'strict';
+  numaAware: NumaMode;
   shares: ShareRow[];
   sections: SectionRow[];
 }
@@ -244,7 +245,7 @@ function shareLabels(ctx: AdminContext, h: Holder | null): string[] {
   return h?.shares ? h.shares.map((j) => rules[j].label) : [];
 }
 
-export function sharesView(ctx: AdminContext): ShareRow[] {
+function sharesView(ctx: AdminContext): ShareRow[] {
   const a = ctx.manager.allocator;
   const held = a.sharesHeld();
   return a.grantRules.shares.map((r, j) => ({ subject: r.label, min: r.min, max: r.max ?? null, held: held[j], reserved: Math.max(0, r.min - held[j]), where: r.where }));
