@@ -7,7 +7,7 @@ import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/sett
 import { createLogger, levelForDebug, resolveLogOutput, type Logger } from '../src/log.js';
 import { versionLine, RELEASE } from '../src/version.js';
 import { isQatmgrError } from '../src/errors.js';
-import { buildManager, statusLine, type Manager } from '../src/manager.js';
+import { buildManager, statusLine, recountShares, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
 import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
@@ -99,6 +99,8 @@ async function main(): Promise<void> {
     manager.ledger = ledger;
     fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
     const restored = ledger.restore();
+    // adopted holders count against their shares (unit and group shares read their /proc facts now)
+    recountShares(manager);
     ledger.attach();
     if (restored.adopted.length || restored.problem) {
       log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);

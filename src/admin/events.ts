@@ -36,7 +36,7 @@ export class EventRing {
   private head = 0;
   private nextSeq = 1;
   /** Counters that survive the ring's wrap-around (metrics). */
-  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number>, refusalsByReason: {} as Record<string, number> };
+  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number>, refusalsByReason: {} as Record<string, number>, numa: { local: 0, remote: 0, unknown: 0 } };
 
   constructor(readonly capacity = DEFAULT_EVENT_CAPACITY) {}
 
@@ -103,6 +103,8 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
   const onGrant = (s: Section, h: Holder): void => {
     ring.totals.grants++;
     if (h.adopted) ring.totals.adoptions++;
+    // grants whose client nodes were looked up (NumaAware on)
+    else if (h.local !== undefined) ring.totals.numa[h.local === null ? 'unknown' : h.local ? 'local' : 'remote']++;
     ring.push({ kind: 'grant', section: s.name, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: bdfsOf(s), reason: h.adopted ? 'adopted' : null });
   };
   const onRelease = (s: Section, h: Holder, reason: ReleaseReason): void => {
@@ -111,9 +113,9 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
     ring.totals.releasesByReason[reason] = (ring.totals.releasesByReason[reason] ?? 0) + 1;
     ring.push({ kind: reason === 'forced' ? 'forced-release' : 'release', section: s.name, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: bdfsOf(s), reason });
   };
-  const onRefuse = (h: Holder, reason: string): void => {
+  const onRefuse = (h: Holder, reason: string, byRule: boolean): void => {
     ring.totals.refusals++;
-    const why = refusalKind(a);
+    const why = byRule ? 'rule' : refusalKind(a);
     ring.totals.refusalsByReason[why] = (ring.totals.refusalsByReason[why] ?? 0) + 1;
     ring.push({ kind: 'refusal', section: null, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: [], reason, detail: refusalDetail(a) });
   };

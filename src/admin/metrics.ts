@@ -83,10 +83,10 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
   counter('qatmgr_handshakes_total', 'libqat start-up handshakes begun (SECTION_GET requests, granted or not)', () => server.counters.byType[MsgType.SECTION_GET] ?? 0);
   counter('qatmgr_grants_total', 'Sections granted (SECTION_GET answered with a section)', () => ctx.ring.totals.grants);
   new Counter({
-    name: 'qatmgr_refusals_total', help: 'SECTION_GET refused with "No section available", by reason (all-held, out-of-service, no-sections)', labelNames: ['reason'], registers,
+    name: 'qatmgr_refusals_total', help: 'SECTION_GET refused with "No section available", by reason (all-held, out-of-service, no-sections, rule: NumaAware=strict or a share)', labelNames: ['reason'], registers,
     collect() {
       this.reset();
-      for (const reason of ['all-held', 'out-of-service', 'no-sections']) this.inc({ reason }, ctx.ring.totals.refusalsByReason[reason] ?? 0);
+      for (const reason of ['all-held', 'out-of-service', 'no-sections', 'rule']) this.inc({ reason }, ctx.ring.totals.refusalsByReason[reason] ?? 0);
     },
   });
   counter('qatmgr_forced_releases_total', 'Sections taken away by an administrator', () => ctx.ring.totals.forced);
@@ -101,6 +101,26 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
       for (const [reason, n] of Object.entries(ctx.ring.totals.releasesByReason)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: 'qatmgr_numa_grants_total', help: 'Sections granted with NumaAware on, by locality (local: every VF on a node the client may run on; unknown: its CPUs could not be read)',
+    labelNames: ['locality'], registers,
+    collect() {
+      this.reset();
+      for (const [locality, n] of Object.entries(ctx.ring.totals.numa)) this.inc({ locality }, n);
+    },
+  });
+  new Gauge({
+    name: 'qatmgr_share_sections', help: 'Per share (unit, uid, group or process name): sections held, and its min and max (-1: no max)', labelNames: ['share', 'state'], registers,
+    collect() {
+      this.reset();
+      const held = a.sharesHeld();
+      a.grantRules.shares.forEach((r, j) => {
+        this.set({ share: r.label, state: 'held' }, held[j]);
+        this.set({ share: r.label, state: 'min' }, r.min);
+        this.set({ share: r.label, state: 'max' }, r.max ?? -1);
+      });
+    },
+  });
   new Gauge({ name: 'qatmgr_connections_open', help: 'Client connections open now', registers, collect() { this.set(server.connectionCount); } });
   new Counter({
     name: 'qatmgr_requests_total', help: 'Client requests answered, by message type', labelNames: ['type'], registers,
@@ -113,7 +133,8 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
     name: 'qatmgr_bad_replies_total', help: 'BAD replies sent, by text', labelNames: ['text'], registers,
     collect() {
       this.reset();
-      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '') }, n);
+      // a refusal by a rule carries its reason after upstream's text: one label for all of them (reasons hold counts)
+      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '').replace(/^(No section available): .*/, '$1 (by a rule)') }, n);
     },
   });
   new Counter({

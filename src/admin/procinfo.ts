@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CpuTable } from '../platform/cpus.js';
-import { parseCpuList } from '../platform/cpus.js';
+import { parseCpuList, nodesForCpus } from '../platform/cpus.js';
 import { cgroupPath, unitAndContainer } from '../platform/processes.js';
 
-export { cgroupPath, unitAndContainer };
+export { cgroupPath, unitAndContainer, nodesForCpus };
 
 export const CMDLINE_MAX = 160;
 
@@ -31,16 +31,6 @@ function readOrNull(p: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** NUMA nodes that share at least one CPU with `allowed`. */
-export function nodesForCpus(allowed: number[], cpus: CpuTable): number[] {
-  const set = new Set(allowed);
-  const out: number[] = [];
-  cpus.nodes.forEach((list, node) => {
-    if (list.some((c) => set.has(c))) out.push(node);
-  });
-  return out;
 }
 
 function truncate(s: string, max: number): string {

@@ -8,11 +8,16 @@ import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs, DURATION_HELP } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
 import { usageErrorFromParseArgs } from './args.js';
+import { readShares, type ShareRule } from './shares.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
 export const MAX_POLICY = 4096;
 export const MAX_DEBUG = 2;
+
+/** How grants follow the client's NUMA nodes: off (upstream's first fit), prefer a local section, or only a local one. */
+export type NumaMode = 'off' | 'prefer' | 'strict';
+export const NUMA_MODES: readonly NumaMode[] = ['off', 'prefer', 'strict'];
 
 export interface Settings {
   policy: number;
@@ -48,6 +53,12 @@ export interface Settings {
   logFormat: 'auto' | 'json' | 'text';
   /** Where lines go: the console streams, or the journal (syslog priority prefix per line); 'auto' = journal when JOURNAL_STREAM names our stream. */
   logTarget: 'auto' | 'console' | 'journal';
+  /** NumaAware= / --numa-aware= (default off). */
+  numaAware: NumaMode;
+  /** Reservations and caps per unit, uid, group or process name (Shares= and the shares.d drop-ins). */
+  shares: ShareRule[];
+  /** The shares drop-in directory that was read (whether or not it existed). */
+  sharesDir: string;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
 }
@@ -83,6 +94,7 @@ const OPTIONS = {
   'metrics-allow-remote': { type: 'boolean' },
   'log-format': { type: 'string' },
   'log-target': { type: 'string' },
+  'numa-aware': { type: 'string' },
 } as const;
 
 export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
@@ -129,6 +141,13 @@ Connections:
   --idle-timeout=T           close a connection idle this long, 0 = never (default 0)
   --max-connections=N        concurrent connections (default 1024)
   --protocol-version=V       advertised protocol version (default 0x1a08, libqat 26.08)
+
+Allocation (opt-in; the default is upstream's first fit):
+  --numa-aware=MODE          off | prefer (a section on the client's NUMA node if one is free) |
+                             strict (only such a section, else refuse); settings file key NumaAware
+                             (default off)
+  Shares per unit, uid, group or process name ("nginx.service: min 4, max 8") are read from
+  Shares= in the settings file and from <etc-root>/qat/shares.d/*.conf; see docs/allocation.md.
 
 Durations (T): ${DURATION_HELP}.
 
@@ -285,6 +304,12 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     if (!metricsAllowRemote && !isLoopback(metricsListen.host)) throw bad(metricsRaw.where, 'is not a loopback address; metrics are served on 127.0.0.0/8, ::1 or localhost unless --metrics-allow-remote (QATMGR_METRICS_ALLOW_REMOTE=yes) is given');
   }
 
+  const numaRaw = pick(o['numa-aware'], 'numa-aware', undefined, env, file, 'NumaAware');
+  const numaAware = (numaRaw?.value.trim() ?? 'off') as NumaMode;
+  if (!NUMA_MODES.includes(numaAware)) throw bad(numaRaw!.where, `is not one of ${NUMA_MODES.join(', ')}`);
+  sources.numaAware = numaRaw?.source ?? 'default';
+  const shares = readShares(roots.etc, file);
+
   return {
     kind: 'run',
     settings: {
@@ -308,6 +333,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       metricsAllowRemote,
       logFormat,
       logTarget,
+      numaAware,
+      shares: shares.rules,
+      sharesDir: shares.dir,
       warnings,
       sources,
     },
@@ -316,6 +344,6 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
 
 /** Keys other parts of the product read from the settings file. */
 export const KNOWN_FILE_KEYS = new Set([
-  'POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP',
+  'POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP', 'NumaAware', 'Shares',
   'QATMGR_DEBUG', 'QATMGR_LOG_FORMAT', 'QATMGR_LOG_TARGET', 'QATMGR_METRICS_LISTEN', 'QATMGR_METRICS_ALLOW_REMOTE', 'QATMGR_IDLE_TIMEOUT', 'QATMGR_MAX_CONNECTIONS',
 ]);

@@ -1,7 +1,8 @@
-// Live-process facts through Roots.pids: start time (stat field 22) and boot id ("same process" vs "same pid"), comm and systemd unit.
+// Live-process facts through Roots.pids: start time (stat field 22) and boot id to tell "same process" from "same pid"; comm and systemd unit; a client's CPUs, groups, cgroup.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseCpuList } from './cpus.js';
 
 // read on every grant (the ledger records the owner's start time): open/read/close into one buffer, instead of
 // readFileSync's open/fstat/read/read/close and a fresh buffer (bench: ~40 % less time in processStartTime)
@@ -28,10 +29,10 @@ function readSmall(p: string): string {
 }
 
 /**
- * Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), as text; undefined when the process
- * does not exist. The command name (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
+ * Field `n` (1-based, n >= 3) of /proc/<pid>/stat as text; undefined when the process does not exist. The command
+ * name (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
  */
-export function processStartTime(pidsRoot: string, pid: number): string | undefined {
+function statField(pidsRoot: string, pid: number, n: number): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let text: string;
   try {
@@ -41,10 +42,14 @@ export function processStartTime(pidsRoot: string, pid: number): string | undefi
   }
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
-  // after ") " come fields 3 (state), 4, ...: field 22 is the 20th of them
-  const rest = text.slice(close + 2).split(' ');
-  const st = rest[22 - 3];
-  return st !== undefined && /^[0-9]+$/.test(st) ? st : undefined;
+  // after ") " come fields 3 (state), 4, ...
+  const f = text.slice(close + 2).split(' ')[n - 3];
+  return f !== undefined && /^[0-9]+$/.test(f) ? f : undefined;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), as text; undefined when the process does not exist. */
+export function processStartTime(pidsRoot: string, pid: number): string | undefined {
+  return statField(pidsRoot, pid, 22);
 }
 
 /** True when `pid` runs and is the same process that had `startTime` (not a reused pid). */
@@ -109,4 +114,70 @@ export function processLabel(pidsRoot: string, pid: number): { comm: string | nu
   try { cg = cgroupPath(readSmall(path.join(dir, 'cgroup'))); } catch { /* gone */ }
   const uc = cg === null ? { unit: null, container: null } : unitAndContainer(cg);
   return { comm, unit: uc.container ?? uc.unit };
+}
+
+/** What a grant may need to know about a client process; each field is read only when asked for. */
+export interface ClientProcess {
+  /** `Cpus_allowed_list` of /proc/<pid>/status: the affinity mask, already narrowed by the cpuset cgroup. */
+  cpusAllowed: number[] | null;
+  /** Supplementary groups (`Groups:` of status). */
+  groups: number[] | null;
+  cgroup: string | null;
+}
+
+function statusLine(text: string, key: string): string | undefined {
+  const at = text.indexOf(`\n${key}:`);
+  if (at < 0) return undefined;
+  const start = at + key.length + 2;
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? text.length : end).trim();
+}
+
+function tryRead(p: string): string | undefined {
+  try {
+    return readSmall(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Read the facts a grant needs about `pid` under Roots.pids, each only when asked for: the CPUs from `affinity` (the
+ * sched_getaffinity system call: ~1 us against ~15 us for /proc/<pid>/status, measured in bench/numa.ts) or else from
+ * `status`, the groups from `status`, the cgroup from `cgroup`. A process that is gone (or hidden) yields nulls.
+ */
+export function readClientProcess(
+  pidsRoot: string, pid: number, want: { cpus: boolean; groups: boolean; cgroup: boolean }, affinity?: (pid: number) => number[] | undefined,
+): ClientProcess {
+  const out: ClientProcess = { cpusAllowed: null, groups: null, cgroup: null };
+  if (!Number.isInteger(pid) || pid <= 0) return out;
+  const dir = path.join(pidsRoot, String(pid));
+  let cpusFromStatus = want.cpus;
+  if (want.cpus && affinity) {
+    const cpus = affinity(pid);
+    if (cpus !== undefined) {
+      out.cpusAllowed = cpus;
+      cpusFromStatus = false;
+    }
+  }
+  if (cpusFromStatus || want.groups) {
+    const st = tryRead(path.join(dir, 'status'));
+    if (st !== undefined) {
+      const cpus = cpusFromStatus ? statusLine(st, 'Cpus_allowed_list') : undefined;
+      if (cpus !== undefined) out.cpusAllowed = parseCpuList(cpus) ?? null;
+      const groups = want.groups ? statusLine(st, 'Groups') : undefined;
+      if (groups !== undefined) out.groups = groups === '' ? [] : groups.split(/\s+/).map(Number).filter(Number.isInteger);
+    }
+  }
+  if (want.cgroup) {
+    const cg = tryRead(path.join(dir, 'cgroup'));
+    if (cg !== undefined) out.cgroup = cgroupPath(cg);
+  }
+  return out;
+}
+
+/** The CPU `pid` ran on last (/proc/<pid>/stat field 39); undefined when unknown. */
+export function processCurrentCpu(pidsRoot: string, pid: number): number | undefined {
+  const f = statField(pidsRoot, pid, 39);
+  return f === undefined ? undefined : Number(f);
 }

@@ -286,6 +286,9 @@ st="$(C dpkg-query -W -f='${Version}' qatmgr-ts 2>&1 || true)"
 kept="$(C grep -c '^QATMGR_DEBUG=1$' /etc/sysconfig/qat 2>/dev/null || true)"
 if [ "$st" = "$VERSION+e2e1" ] && restarted && [ "$((after - before))" -ge 1 ] && [ "$kept" = 1 ] && [[ "$(prop StatusText)" == *'1 held'* ]]; then pass "upgrade to $st: /etc/sysconfig/qat kept, the daemon restarted (pid $old_pid -> $(prop MainPID)) and adopted the held section"; else fail "upgrade" "version $st; pid $old_pid -> $(prop MainPID); adopted $before -> $after; sysconfig kept: $kept; $(prop StatusText); $out"; fi
 
+# shares per systemd unit (real cgroups): test/e2e/shares.sh
+. "$REPO/test/e2e/shares.sh"
+
 C systemctl stop qat.service qat.socket 2>/dev/null || true
 left="$(C ls -A /run/qat 2>/dev/null || true)"
 if ! C test -e "$SOCK" && ! C test -e /run/qat/qatmgr.pid && [ "$(prop Result)" = success ]; then pass "systemctl stop: clean exit (Result=success), no socket, no pid file (left: ${left//$'\n'/ })"; else fail "stop leaves no socket or pid file" "left: $left; Result=$(prop Result)"; fi

@@ -59,7 +59,7 @@ describe('qatctl human output', () => {
     const r = await qatctl(['allocations', ...at()]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toMatch(/^SECTION\s+VFS\s+PID\s+USER\s+PROCESS\s+UNIT\/CONTAINER\s+CPU NODES\s+VF NODES\s+SINCE\s+HELD\s+REQS$/);
+    expect(lines[0]).toMatch(/^SECTION\s+VFS\s+PID\s+USER\s+PROCESS\s+UNIT\/CONTAINER\s+CPU NODES\s+VF NODES\s+LOCAL\s+SINCE\s+HELD\s+REQS$/);
     const rows = lines.slice(1, lines.indexOf(''));
     expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['SSL_INT_0', 'SSL_INT_1', 'SSL_INT_2']);
     // columns line up: PID starts at the same offset in every row

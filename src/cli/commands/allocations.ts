@@ -13,7 +13,8 @@ import { painter } from '../../text/colour.js';
 const usage = `Usage: qatctl allocations [OPTIONS] [--bdf BDF] [--pid PID] [--section NAME]
 
 One row per held section: section, VFs, holder pid, user, process (comm), systemd unit or container,
-NUMA nodes the process may run on vs. the VFs' nodes, since when, requests served. Then the most recent
+NUMA nodes the process may run on vs. the VFs' nodes and whether the section is local to it (yes: every
+VF on one of its nodes; with NumaAware on, as decided at the grant), since when, requests served. Then the most recent
 refusals ("No section available") with the reason: who held the sections, which VFs were out of service.
 "(adopted)" after the time marks a section held by a process from before a daemon restart (from the ledger).
 
@@ -22,7 +23,7 @@ Answers "who holds 0000:6b:01.0, since when, from which service?":  qatctl alloc
   --bdf BDF            only the section holding this VF (dddd:bb:dd.f or bb:dd.f)
   --pid PID            only sections held by this process
   --section NAME       only this section (SSL_INT_n or n)
-  --wide               add the command line and instance names
+  --wide               add the shares the holder counts against, the command line and instance names
   --refusals N         how many recent refusals to show (default 5; 0 hides them)
 
 ${ADMIN_OPTIONS_HELP}
@@ -62,14 +63,14 @@ export function checkFilterNames(f: { bdf?: string; section?: string }, total: n
 }
 
 export function allocationsTable(io: CliIo, rows: HolderView[], wide: boolean): string {
-  const header = ['SECTION', 'VFS', 'PID', 'USER', 'PROCESS', 'UNIT/CONTAINER', 'CPU NODES', 'VF NODES', 'SINCE', 'HELD', 'REQS'];
-  if (wide) header.push('INSTANCES', 'COMMAND');
+  const header = ['SECTION', 'VFS', 'PID', 'USER', 'PROCESS', 'UNIT/CONTAINER', 'CPU NODES', 'VF NODES', 'LOCAL', 'SINCE', 'HELD', 'REQS'];
+  if (wide) header.push('SHARES', 'INSTANCES', 'COMMAND');
   return table(io, header, rows.map((r) => {
-    const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, r.container ?? r.unit, nodes(r.numaNodes), nodes(r.vfNumaNodes),
-      `${formatTime(r.since)}${r.adopted ? ' (adopted)' : ''}`, formatAge(r.heldSeconds), r.requests];
-    if (wide) cells.push(r.instances.join(','), r.cmdline);
+    const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, r.container ?? r.unit, nodes(r.clientNodes ?? r.numaNodes), nodes(r.vfNumaNodes),
+      r.local === null ? '-' : r.local ? 'yes' : 'no', `${formatTime(r.since)}${r.adopted ? ' (adopted)' : ''}`, formatAge(r.heldSeconds), r.requests];
+    if (wide) cells.push(r.shares.join(',') || '-', r.instances.join(','), r.cmdline);
     return cells;
-  }), rows.map((r) => (!r.alive ? 'red' : r.numaNodes && !r.vfNumaNodes.some((n) => r.numaNodes!.includes(n)) ? 'yellow' : undefined)));
+  }), rows.map((r) => (!r.alive ? 'red' : r.local === false ? 'yellow' : undefined)));
 }
 
 export function refusalsTable(io: CliIo, events: AdminEvent[]): string {
