@@ -8,6 +8,7 @@ import { simulatedRoots, type Roots } from '../config/roots.js';
 import { parseBdf } from '../platform/pci.js';
 import type { SimHost, SimPf, SimVf } from './spec.js';
 import { writeUserland } from './userland.js';
+import { writeIdxd } from './idxd.js';
 
 /** Marker file that says a directory is a simulated host (and what it holds). */
 export const SIM_MARKER = 'sim.json';
@@ -217,6 +218,7 @@ function generateHostInner(dir: string, host: SimHost, opts: GenerateOptions): G
   writeDriverDirs(w, host);
   for (const pf of host.pfs) writePf(w, pf, host.noiommu);
   for (const vf of host.guestVfs) writeVf(w, vf, FAMILIES[vf.family].vfId, FAMILIES[vf.family].vfDriver, vf.numaNode, undefined, host.noiommu);
+  if (host.idxd) writeIdxd(roots, host.idxd, (bdf) => deviceDir(roots, bdf));
   writeCpus(w, host);
   writeProc(w, host);
   w.dir(path.join(roots.etc, 'sysconfig'));
