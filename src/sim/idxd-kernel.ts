@@ -291,7 +291,10 @@ export class SimIdxdKernel {
     this.detach(c.dir, drv);
     if (drv === 'user') {
       fs.rmSync(path.join(c.dir, 'cdev_minor'), { force: true });
-      fs.rmSync(this.devNode(c), { force: true });
+      const node = this.devNode(c);
+      fs.rmSync(node, { force: true });
+      // devtmpfs removes a directory once its last node is gone
+      if (fs.existsSync(path.dirname(node)) && fs.readdirSync(path.dirname(node)).length === 0) fs.rmdirSync(path.dirname(node));
     }
   }
 
