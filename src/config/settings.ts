@@ -284,4 +284,4 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
 }
 
 /** Keys other parts of the product read from the settings file. */
-export const KNOWN_FILE_KEYS = new Set(['POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP']);
+export const KNOWN_FILE_KEYS = new Set(['POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP', 'IaaCrypto', 'AccelConfig']);
