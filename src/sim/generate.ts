@@ -173,8 +173,15 @@ function writeCpus(w: Writer, host: SimHost): void {
   }
 }
 
+/** A proc/modules line; the size column depends on the module only, so a reloaded module reads the same. */
+export function moduleLine(mod: string, state: string): string {
+  let h = 0;
+  for (const c of mod) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `${mod} ${65536 + (h % 64) * 4096} 0 - ${state} 0x0000000000000000\n`;
+}
+
 function writeProc(w: Writer, host: SimHost): void {
-  const lines = Object.entries(host.modules).map(([m, state], i) => `${m} ${65536 + i * 4096} 0 - ${state} 0x0000000000000000\n`);
+  const lines = Object.entries(host.modules).map(([m, state]) => moduleLine(m, state));
   w.file(path.join(w.roots.proc, 'modules'), lines.join(''));
   w.file(path.join(w.roots.proc, 'cmdline'), `${host.cmdline}\n`);
 }

@@ -35,7 +35,7 @@ import { familyByPfId, familyByVfId, type Family } from '../kernel/catalogue.js'
 import { parseBdf, formatBdf } from '../platform/pci.js';
 import { kernelParseServices } from '../kernel/services.js';
 import { FaultInjector, readFaultsFile, parseFaultSpec, sysError } from './faults.js';
-import { Writer, writeVf, vfGroupBase, SIM_MARKER, simulatedHostDir } from './generate.js';
+import { Writer, writeVf, vfGroupBase, SIM_MARKER, simulatedHostDir, moduleLine } from './generate.js';
 import { vfAddress, type SimHost } from './spec.js';
 import { SimIdxdKernel } from './idxd-kernel.js';
 
@@ -116,7 +116,7 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
     const text = fs.existsSync(mods) ? fs.readFileSync(mods, 'utf8') : '';
     const mod = name.replace(/-/g, '_');
     if (!text.split('\n').some((l) => l.split(' ')[0] === mod)) {
-      fs.writeFileSync(mods, `${text}${mod} 65536 0 - Live 0x0000000000000000\n`);
+      fs.writeFileSync(mods, `${text}${moduleLine(mod, 'Live')}`);
     }
   }
 
