@@ -52,6 +52,8 @@ const READ_ONLY_KEYS = new Set([
   'max_read_buffers', 'max_tokens', 'max_batch_size', 'ims_size', 'max_transfer_size', 'configurable', 'pasid_enabled',
   'cdev_major', 'clients', 'mdevs', 'errors', 'iaa_cap', 'cdev_minor',
 ]);
+/** wq keys of the list output that describe the moment (save-config leaves them out). */
+const WQ_READ_ONLY_KEYS = new Set(['state', 'clients', 'cdev_minor']);
 const DEVICE_KEYS = new Set(['dev', 'read_buffer_limit', 'token_limit', 'groups', 'ungrouped_engines', 'ungrouped workqueues', 'ungrouped_workqueues']);
 const GROUP_KEYS: Record<string, string> = {
   tokens_reserved: 'read_buffers_reserved', read_buffers_reserved: 'read_buffers_reserved', use_token_limit: 'use_read_buffer_limit',
@@ -175,7 +177,7 @@ export function parseAccelConfig(text: string, file: string): IdxdWanted {
       wqAt.set(wp!.id, wat);
       const attrs: Record<string, string> = {};
       for (const [k, v] of Object.entries(o)) {
-        if (k === 'dev' || READ_ONLY_KEYS.has(k)) continue;
+        if (k === 'dev' || WQ_READ_ONLY_KEYS.has(k)) continue;
         const kind = WQ_KEYS[k];
         if (!kind) w.err(`${wat}.${k}`, `unknown wq key "${k}"`);
         const val = wqValue(w, kind, v, `${wat}.${k}`);
@@ -209,7 +211,7 @@ export function parseAccelConfig(text: string, file: string): IdxdWanted {
         if (dev.groups.some((x) => x.id === gp!.id)) w.err(`${gat}.dev`, `${gname} is described twice`);
         const attrs: Record<string, string> = {};
         for (const [k, v] of Object.entries(g)) {
-          if (k === 'dev' || k === 'grouped_workqueues' || k === 'grouped_engines' || READ_ONLY_KEYS.has(k)) continue;
+          if (k === 'dev' || k === 'grouped_workqueues' || k === 'grouped_engines') continue;
           const attr = GROUP_KEYS[k];
           if (!attr) w.err(`${gat}.${k}`, `unknown group key "${k}"`);
           attrs[attr] = String(w.int(v, `${gat}.${k}`, -1));
