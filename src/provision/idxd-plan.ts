@@ -319,13 +319,13 @@ export function makeIdxdPlan({ inv, wanted, roots, gid, groupName, cryptoModule 
     steps.push({ op: 'rmmod', target: IAA_CRYPTO_MODULE, path: IAA_CRYPTO_MODULE, value: 'modprobe -r', why: needUnload ? 'it was not loaded before' : `${IAA_ALGORITHM} is registered once per module load: binding a first wq again needs a fresh iaa_crypto` });
     crypt.registered = false;
   }
-  if (needLoad || needReload) {
+  const load = (needLoad || needReload) && !needUnload;
+  if (load) {
     steps.push({ op: 'modprobe', target: IAA_CRYPTO_MODULE, path: IAA_CRYPTO_MODULE, value: 'modprobe', why: needReload ? 'reload (see above); its attributes are back to their defaults' : 'iaa_crypto registers the crypto wq driver' });
   }
-  const loadedAfter = (crypto.loaded && !needUnload) || needLoad || needReload;
-  if (loadedAfter) {
-    const baseSync = needReload || needLoad ? IAA_DEFAULTS.sync_mode : curSync;
-    const baseVerify = needReload || needLoad ? IAA_DEFAULTS.verify_compress : curVerify;
+  if ((crypto.loaded && !needUnload) || load) {
+    const baseSync = load ? IAA_DEFAULTS.sync_mode : curSync;
+    const baseVerify = load ? IAA_DEFAULTS.verify_compress : curVerify;
     const cdir = path.join(drivers, 'crypto');
     if (wantSync !== baseSync) steps.push({ op: 'crypto', target: 'sync_mode', path: path.join(cdir, 'sync_mode'), value: wantSync, why: `was ${baseSync}; set before the first wq binds (the driver refuses it while any is bound)` });
     if (wantVerify !== baseVerify) steps.push({ op: 'crypto', target: 'verify_compress', path: path.join(cdir, 'verify_compress'), value: wantVerify, why: `was ${baseVerify}` });

@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import { formatBdf } from '../platform/pci.js';
 import { IAA_CRYPTO_MODULE, IAA_DEFAULTS, IDXD_MODULE, IDXD_PCI_DRIVER, IDXD_PCI_IDS, WQ_RESET_DEFAULTS, groupResetDefaults, type IdxdType } from '../kernel/idxd.js';
-import { QatmgrError, ErrorCodes } from '../errors.js';
 
 export interface SimIdxdDevice {
   /** `dsa0`, `iax1`: ids are given in PCI order over both types, as the driver's ida does at probe. */
@@ -192,8 +191,4 @@ export function loadIaaCrypto(roots: Roots): void {
   write(path.join(drv, 'sync_mode'), `${IAA_DEFAULTS.sync_mode}\n`);
   write(path.join(drv, 'verify_compress'), `${IAA_DEFAULTS.verify_compress}\n`);
   fs.mkdirSync(path.join(roots.sys, 'module', IAA_CRYPTO_MODULE), { recursive: true });
-}
-
-export function idxdSpecError(spec: string, msg: string): QatmgrError {
-  return new QatmgrError(ErrorCodes.QATMGR_E_SIM_SPEC, `simulator spec "${spec}": ${msg}`);
 }

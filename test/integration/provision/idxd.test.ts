@@ -145,6 +145,17 @@ describe('qatctl provision: IAA/DSA failures', () => {
     expect(snapshotTree(dir)).toEqual(before);
   });
 
+  it('iaa_crypto loaded by a failed apply is unloaded again, deflate-iaa with it', async () => {
+    const dir = host('iaa=2,iaa_crypto=off', 'IaaCrypto="sync_mode=async"\n');
+    const before = snapshotTree(dir);
+    const r = await qatctl(['provision', '--sim-dir', dir], { QATSIM_FAULT: 'write@*/drivers/crypto/bind:EIO:2' });
+    expect(r.code).toBe(4);
+    expect(fs.existsSync(bus(dir, 'drivers', 'crypto'))).toBe(false);
+    expect(snapshotTree(dir)).toEqual(before);
+    expect((await qatctl(['provision', '--sim-dir', dir])).code).toBe(0);
+    expect(read(path.join(dir, 'proc', 'modules'))).toMatch(/^iaa_crypto /m);
+  });
+
   it('a refused bind names the driver reason from cmd_status', async () => {
     const dir = host('dsa=1', '', dsaUserConfig([0]));
     const r = await qatctl(['provision', '--sim-dir', dir, '--json'], { QATSIM_FAULT: 'write@*/drivers/idxd/bind:ENXIO' });
