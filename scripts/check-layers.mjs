@@ -15,7 +15,7 @@ export const LADDER = [
   ['errors', 'kernel', 'version'],
   ['config', 'log', 'native', 'text'],
   ['platform', 'libqat'],
-  ['devices', 'daemonize', 'systemd', 'selftest'],
+  ['devices', 'idxd', 'daemonize', 'systemd', 'selftest'],
   ['sections', 'provision', 'sim', 'doctor'],
   ['protocol', 'migrate'],
   ['server', 'client'],

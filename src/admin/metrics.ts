@@ -8,6 +8,8 @@ import { RELEASE, QATLIB_PROTOCOL } from '../version.js';
 import { readCString } from '../protocol/decode.js';
 import { LATENCY_BUCKETS_S, MAX_REQUEST_TYPE_COUNTED } from '../server/counters.js';
 import type { AdminContext } from './views.js';
+import { RealKernelFs } from '../platform/kernelfs.js';
+import { readIdxdInventory, type IdxdInventory } from '../idxd/inventory.js';
 
 /** Counters the admin server keeps about itself. */
 export interface AdminCounters {
@@ -148,6 +150,29 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
   new Counter({
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,
     collect() { this.reset(); for (const [code, n] of admin.errors) this.inc({ code }, n); },
+  });
+  // DSA/IAA: read from sysfs once per scrape (both gauges share the read)
+  let accel: { at: number; inv: IdxdInventory } | undefined;
+  const readAccel = (): IdxdInventory => {
+    const now = performance.now();
+    if (!accel || now - accel.at > 500) accel = { at: now, inv: readIdxdInventory(new RealKernelFs(), m.settings.roots) };
+    return accel.inv;
+  };
+  new Gauge({
+    name: 'qatmgr_accel_device_enabled', help: 'Whether an Intel DSA/IAA device is enabled (1) or not (0)', labelNames: ['device', 'product'], registers,
+    collect() {
+      this.reset();
+      for (const d of readAccel().devices) this.set({ device: d.dev, product: d.product }, d.state === 'enabled' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'qatmgr_accel_wq_enabled', help: 'Whether a configured Intel DSA/IAA work queue is enabled (1) or not (0), with the driver it is bound to', labelNames: ['device', 'wq', 'driver'], registers,
+    collect() {
+      this.reset();
+      for (const d of readAccel().devices) for (const w of d.wqs) {
+        if (w.state === 'enabled' || w.groupId >= 0) this.set({ device: d.dev, wq: w.dev, driver: w.driver ?? '' }, w.state === 'enabled' ? 1 : 0);
+      }
+    },
   });
   new Gauge({ name: 'qatmgr_start_time_seconds', help: 'Start time of the daemon (Unix seconds)', registers, collect() { this.set(m.startedAt / 1000); } });
   new Gauge({ name: 'qatmgr_build_info', help: 'Release of qatmgr-ts and the qatlib protocol it speaks (always 1)', labelNames: ['version', 'protocol', 'nodejs'], registers })

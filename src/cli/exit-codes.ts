@@ -20,7 +20,7 @@ export const EXIT_TABLE: Array<[number, string]> = [
   [EXIT.UNREACHABLE, 'unreachable or no answer within --timeout: qatmgr not running or not answering, the QAT driver not ready, libqat not loadable or not starting'],
   [EXIT.NOT_ALLOWED, 'not allowed: the request needs root (or membership of group qat)'],
   [EXIT.ROLLBACK_INCOMPLETE, 'provision: a step failed and the rollback was incomplete (the message lists what is left)'],
-  [EXIT.VF_IN_USE, 'provision: VFs the plan would change are open by a process (named; nothing changed)'],
+  [EXIT.VF_IN_USE, 'provision: VFs or IAA/DSA work queues the plan would change are in use by a process or by zswap (named; nothing changed)'],
   [EXIT.BUSY, 'provision: another provisioning run holds the lock'],
   [EXIT.INTERRUPTED, 'interrupted (Ctrl-C); sections are released'],
 ];

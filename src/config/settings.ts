@@ -344,6 +344,6 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
 
 /** Keys other parts of the product read from the settings file. */
 export const KNOWN_FILE_KEYS = new Set([
-  'POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP', 'NumaAware', 'Shares',
+  'POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP', 'NumaAware', 'Shares', 'IaaCrypto', 'AccelConfig',
   'QATMGR_DEBUG', 'QATMGR_LOG_FORMAT', 'QATMGR_LOG_TARGET', 'QATMGR_METRICS_LISTEN', 'QATMGR_METRICS_ALLOW_REMOTE', 'QATMGR_IDLE_TIMEOUT', 'QATMGR_MAX_CONNECTIONS',
 ]);

@@ -2,6 +2,31 @@
 
 import { renderTable, wrapText } from '../text/table.js';
 import type { ProvisionReport } from './index.js';
+import type { IdxdReport } from './idxd-run.js';
+
+/** The IAA/DSA part of the report: devices, what changes, the ordered steps. */
+export function renderIdxd(r: IdxdReport, dryRun: boolean): string[] {
+  const p = r.plan;
+  const out: string[] = ['', `IAA/DSA: ${r.sources.join(', ')}`];
+  if (p.devices.length > 0) {
+    const rows = p.devices.map((d) => [
+      d.dev, d.product, d.state.now === d.state.want ? d.state.now : `${d.state.now} -> ${d.state.want}`,
+      d.wqs.map((w) => `${w.dev} ${w.now === w.want ? w.now : `${w.now} -> ${w.want}`}`).join(', ') || '-',
+      d.ok ? 'ok' : 'reconfigure',
+    ]);
+    out.push(renderTable(['device', 'product', 'state', 'wqs', 'action'], rows).trimEnd());
+  }
+  for (const n of p.notes) out.push(`note: ${n}`);
+  for (const h of r.holders) out.push(`in use: ${h.wq} has ${h.clients} client(s); applying would fail until they stop`);
+  if (p.empty) out.push('nothing to do: the IAA/DSA devices already match the configuration');
+  else {
+    out.push(dryRun ? 'IAA/DSA plan (dry run, nothing written):' : 'IAA/DSA steps:');
+    const show = (v: string): string => (v === '\n' ? '(empty)' : v);
+    out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], p.steps.map((st, i) => [i + 1, st.op, st.target, show(st.value), st.path, st.why])).trimEnd());
+  }
+  if (r.result) out.push(`done: ${r.result.steps} IAA/DSA step(s), ${r.result.devicesChanged.length} device(s) reconfigured, ${r.result.wqsBound} wq(s) bound`);
+  return out;
+}
 
 /** `width` (a terminal's) narrows the tables to fit; files and pipes get them whole. */
 export function renderReport(r: ProvisionReport, width?: number): string {
@@ -42,6 +67,7 @@ export function renderReport(r: ProvisionReport, width?: number): string {
     const rows = p.steps.map((s, i) => [i + 1, s.op, s.target || '-', s.value, s.path, s.why]);
     out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], rows, { width }).trimEnd());
   }
+  if (r.idxd) out.push(...renderIdxd(r.idxd, r.dryRun));
   if (r.result) {
     const res = r.result;
     out.push('');

@@ -19,7 +19,8 @@ of Intel's out-of-tree package. One line per check: PASS / WARN / FAIL, what was
 Checks: devices (GEN4+ vs legacy PCI ids), firmware, modules.loaded, modules.oot, cmdline.iommu,
 cmdline.iommu-pt, cmdline.vfio-ids, cmdline.noiommu, vfio.groups, vfio.binding, vfio.nodes,
 access.group, access.member, access.memlock, oot.service, oot.conf, oot.icp-root, oot.libs,
-stack.service, stack.sysconfig, stack.policy, stack.services, stack.expect.
+stack.service, stack.sysconfig, stack.policy, stack.services, stack.expect; on hosts with Intel DSA/IAA (or
+IaaCrypto=/AccelConfig= set): idxd.modules, idxd.iommu-sm, idxd.wqs, idxd.nodes, idxd.zswap, idxd.portability.
 
 Options:
   --sim-dir DIR          check a simulated host (qatctl simulate ... --out DIR): all roots under DIR
