@@ -3,7 +3,7 @@
 
 import type { Settings } from './config/settings.js';
 import type { Logger } from './log.js';
-import type { Manager } from './manager.js';
+import { grantRules, applyGrantRules, type Manager } from './manager.js';
 import { discover, type Inventory } from './platform/discover.js';
 import { readPfTable } from './platform/pfs.js';
 import { readCpuTable } from './platform/cpus.js';
@@ -56,12 +56,14 @@ export function rescan(manager: Manager, settings: Settings, log: Logger, opts: 
   try {
     // capabilities are read again, through the daemon's source as it is now (a re-admitted VF is queried again)
     const caps = manager.capabilities();
-    plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
+    plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
   } catch (e) {
     if (!nothing(e)) throw e;
     log.warn({ event: 'rescan_empty', code: (e as Error & { code: string }).code, trigger }, `${trigger}: ${(e as Error).message}; no section can be formed, free sections are withdrawn until there are VFs enough`);
     plan = [];
   }
+  // checked before anything changes: reservations that do not fit the new plan fail the rescan
+  const rules = grantRules(settings, plan.length);
   const present = new Set(inventory.vfs.map((v) => v.bdf));
   // the inventory first: observers of the reshape (the admin API's indexes) read it
   manager.inventory = inventory;
@@ -71,7 +73,14 @@ export function rescan(manager: Manager, settings: Settings, log: Logger, opts: 
   if (settings.policy !== manager.settings.policy) {
     log.info({ event: 'rescan_policy', was: manager.settings.policy, now: settings.policy }, `policy ${manager.settings.policy} -> ${settings.policy}; held sections keep their VFs until released`);
   }
-  manager.settings = { ...manager.settings, policy: settings.policy, debug: settings.debug, servicesEnabled: settings.servicesEnabled, warnings: settings.warnings };
+  if (settings.numaAware !== manager.settings.numaAware) {
+    log.info({ event: 'rescan_numa', was: manager.settings.numaAware, now: settings.numaAware }, `NumaAware ${manager.settings.numaAware} -> ${settings.numaAware}; held sections keep their VFs`);
+  }
+  manager.settings = {
+    ...manager.settings, policy: settings.policy, debug: settings.debug, servicesEnabled: settings.servicesEnabled, warnings: settings.warnings,
+    numaAware: settings.numaAware, shares: settings.shares, sharesDir: settings.sharesDir,
+  };
+  applyGrantRules(manager, rules, log);
   for (const b of report.addedVfs) log.info({ event: 'vf_added', bdf: b }, `VF ${b} is new and available`);
   if (report.withdrawnVfs.length) log.warn({ event: 'vf_withdrawn', bdf: report.withdrawnVfs }, `VFs gone from the system, withdrawn from free sections: ${report.withdrawnVfs.join(', ')}`);
   for (const r of report.removedWhileHeld) log.warn({ event: 'vf_removed_while_held', bdf: r.bdf, section: r.section, pid: r.pid }, `VF ${r.bdf} is gone but section ${r.section} is still held by pid ${r.pid}; out of service once released`);

@@ -235,8 +235,8 @@ describe('bad input', () => {
     const args = ['--foreground', '--sysfs-root', host.roots.sys, '--dev-root', host.roots.dev, '--run-dir', host.roots.run];
     for (const [opt, msg] of [
       [['--health-interval', 'often'], 'command line: --health-interval="often" is not a duration 0..3600000 ms'],
-      [['--health-interval', '50ms'], 'command line: --health-interval="50ms" is below 100 ms (0 turns the health loop off)'],
-      [['--heartbeat', 'sometimes'], 'command line: --heartbeat="sometimes" is not auto, debugfs, relay or off'],
+      [['--health-interval', '50ms'], 'command line: --health-interval="50ms" is below 100ms (0 turns the health loop off)'],
+      [['--heartbeat', 'sometimes'], 'command line: --heartbeat="sometimes" is not one of auto, debugfs, relay, off'],
     ] as const) {
       const r = await runDaemonToExit([...args, ...opt]);
       expect(r.code).toBe(1);

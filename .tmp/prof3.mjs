@@ -1,0 +1,21 @@
+import { HealthMonitor } from '/work/wt-health/dist/src/health/monitor.js';
+import { discover } from '/work/wt-health/dist/src/platform/discover.js';
+import { buildPlan } from '/work/wt-health/dist/src/sections/plan.js';
+import { Allocator } from '/work/wt-health/dist/src/sections/allocator.js';
+import { FallbackCapabilitySource } from '/work/wt-health/dist/src/devices/capabilities.js';
+import { simulatedRoots } from '/work/wt-health/dist/src/config/roots.js';
+import { createLogger } from '/work/wt-health/dist/src/log.js';
+const roots = simulatedRoots('/work/wt-health/bench/build/trees/4xxx_256x16');
+const log = createLogger({ level: 'warn' });
+const inv = discover(roots, log);
+const caps = new FallbackCapabilitySource();
+const a = new Allocator(buildPlan(inv, 1, (vf) => caps.capsFor(vf)));
+const m = new HealthMonitor(roots, a, inv, { intervalMs: 500, recoverMs: 3000, heartbeat: process.argv[2] ?? 'auto', debugfsRoot: roots.sys + '/kernel/debug' }, log);
+const fast = [], full = [];
+for (let i = 1; i <= 200; i++) { const t = performance.now(); m.poll(); const d = performance.now() - t; if (i > 10) ((i % 10 === 1) ? full : fast).push(d); }
+const med = (x) => x.sort((p, q) => p - q)[x.length >> 1];
+console.log(process.argv[2] ?? 'auto', 'fast median', med(fast).toFixed(2), 'ms, full median', med(full).toFixed(2), 'ms; => busy % at 500 ms:', ((med(fast) * 9 + med(full)) / 10 / 5).toFixed(3));
+const c0 = process.cpuUsage(); const w0 = performance.now();
+for (let i = 0; i < 100; i++) m.poll();
+const c = process.cpuUsage(c0);
+console.log('mean CPU per look over 100 more looks', ((c.user + c.system) / 1000 / 100).toFixed(2), 'ms; stats', JSON.stringify(m.snapshot().poll));
