@@ -81,11 +81,11 @@ describe('qatctl human output', () => {
     expect(rows).toHaveLength(4);
   });
 
-  it('devices shows each VF with its PF, its health, family, node, services, IOMMU group and state', async () => {
+  it('devices shows each VF with its PF, family, node, services, IOMMU group and state', async () => {
     const r = await qatctl(['devices', ...at()]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^PF\s+PF HEALTH\s+VF\s+FAMILY\s+NODE\s+SERVICES\s+IOMMU\s+STATE\s+SECTION\s+PID\s+REASON$/m);
-    expect(r.stdout).toMatch(/0000:6b:00\.0\s+healthy\s+0000:6b:00\.1\s+4xxx\s+0\s+\S+\s+\d+\s+held\s+SSL_INT_0\s+\d+/);
+    expect(r.stdout).toMatch(/^PF\s+VF\s+FAMILY\s+NODE\s+SERVICES\s+IOMMU\s+STATE\s+SECTION\s+PID\s+REASON$/m);
+    expect(r.stdout).toMatch(/0000:6b:00\.0\s+0000:6b:00\.1\s+4xxx\s+0\s+\S+\s+\d+\s+held\s+SSL_INT_0\s+\d+/);
     expect(r.stdout).toMatch(/0000:6b:00\.4\s+4xxx\s+0\s+\S+\s+\d+\s+out-of-service\s+SSL_INT_3\s+-\s+VF 0000:6b:00\.4 is out of service/);
     expect(r.stdout).toContain('1 PFs, 4 VFs: 3 held, 0 free, 1 out-of-service');
   });

@@ -83,7 +83,7 @@ describe('rescan reconcile', () => {
     const b = allocatorFor(sim.roots, 1);
     for (const x of b.sections) for (const d of x.plan.devices) b.setPfWithheld(d.vf.pf!.bdf, `PF ${d.vf.pf!.bdf} is gone: no VFs (sriov_numvfs 0)`);
     expect(b.acquire(holder(2, 200))).toBeNull();
-    expect(b.refusalReason()).toMatch(/8 unavailable: PF 0000:[0-9a-f:.]+ is gone: no VFs \(sriov_numvfs 0\)/);
+    expect(b.refusalReason()).toMatch(/8 out-of-service: PF 0000:[0-9a-f:.]+ is gone: no VFs \(sriov_numvfs 0\)/);
     const seen: string[] = [];
     b.on('reshape', (r) => seen.push(`${r.trigger} ${r.sectionsBefore}->${r.sectionsAfter}`));
     const plan = planFor(sim.roots, 1);
