@@ -65,6 +65,13 @@ export function applyOutput<T extends AdminOptionValues>(v: T, io: CliIo): T {
   return v;
 }
 
+/** --count of a watching command: a positive whole number, or Infinity when not given. */
+export function countOption(v: string | undefined): number {
+  if (v === undefined) return Infinity;
+  if (!/^\d+$/.test(v) || Number(v) === 0) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--count "${v}" is not a positive number`);
+  return Number(v);
+}
+
 /** --timeout in ms (the common duration syntax), 100 ms .. 10 min. */
 export function timeoutMs(v: { timeout?: string }): number {
   return durationOption('timeout', v.timeout, DEFAULT_TIMEOUT_MS, 100, 600_000);

@@ -117,8 +117,12 @@ interface Tracked {
 
 /** A device set change waits this long for more changes before the rescan (SR-IOV on binds VFs one by one), ms. */
 const SETTLE_MAX_MS = 3000;
-/** Full looks (presence, binding, sriov_numvfs, auto_reset, all RAS counters, the PF table) this often, ms. */
-const FULL_EVERY_MS = 5000;
+/**
+ * Full looks (presence, binding, sriov_numvfs, auto_reset, all RAS counters, the PF table) this often, ms. What they
+ * read changes slowly or is seen sooner another way: VFs that come and go change /dev/vfio (which forces a full look),
+ * a PF that goes away loses qat/state (likewise); correctable and non-fatal counts only make a PF degraded.
+ */
+const FULL_EVERY_MS = 15_000;
 /**
  * The /dev/vfio listing (4 ms on 4096 entries) this often, ms: every tick's stat of the directory sees entries come
  * and go; the listing only catches an add and a remove within one timestamp tick.
@@ -217,8 +221,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     try {
       this.watchTopology(full, now);
       const transitions: Array<[Tracked, Transition]> = [];
+      let i = 0;
       for (const t of this.tracked.values()) {
-        const tr = this.look(t, full || !t.looked, now);
+        // half of the PFs read errors_fatal on even ticks, the other half on odd ones
+        const tr = this.look(t, full || !t.looked, (i++ + this.ticks) % 2 === 0, now);
         if (tr) transitions.push([t, tr]);
       }
       this.checkRelay(now, transitions);
@@ -242,10 +248,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     st.lastAt = now;
   }
 
-  private look(t: Tracked, full: boolean, now: number): Transition | undefined {
+  private look(t: Tracked, full: boolean, ras: boolean, now: number): Transition | undefined {
     if (t.unwatched) return undefined;
     t.looked = true;
-    const r = t.probe.probe(full);
+    const r = t.probe.probe(full, ras);
     this.problems(t, r.problems);
     if (r.heartbeatError) this.heartbeatError(t, r.heartbeatError);
     return t.tracker.update(r.sample, now);

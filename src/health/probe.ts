@@ -58,11 +58,11 @@ export class PfProbe {
   }
 
   /**
-   * Every tick: qat/state, errors_fatal, heartbeat/status (one pread each). Full looks (and a tick where the state
-   * changed or qat/state went away) add presence, binding, sriov_numvfs, auto_reset, the other RAS counters and the
-   * heartbeat counters.
+   * Every tick: qat/state and heartbeat/status (one pread each); errors_fatal when `ras` (every other tick: a fatal
+   * error is seen within two ticks, and it fails the heartbeat too). Full looks (and a tick where the state changed or
+   * qat/state went away) add presence, binding, sriov_numvfs, auto_reset, all RAS counters and the heartbeat counters.
    */
-  probe(full: boolean): ProbeResult {
+  probe(full: boolean, ras = true): ProbeResult {
     const problems: Problem[] = [];
     const sample: PfSample = {};
     const st = this.state.read();
@@ -79,8 +79,8 @@ export class PfProbe {
     if (sample.state !== undefined) this.lastState = sample.state;
     const look = full || changed || (!st.ok && st.error === 'ENOENT');
     if (look) this.lookAround(sample, problems);
-    if (sample.state !== 'down') this.readRas(sample, problems, look);
-    else { sample.ras = null; this.lastRas = undefined; }
+    if (sample.state === 'down') { sample.ras = null; this.lastRas = undefined; }
+    else if (ras || look) this.readRas(sample, problems, look);
     let heartbeatError: string | undefined;
     if (this.hb && sample.state !== 'down' && sample.present !== false && sample.bound !== false) {
       const r = this.hb.read(look);

@@ -5,9 +5,9 @@ import type { Command, CliIo } from '../command.js';
 import type { HealthView, PfHealthView } from '../../health/monitor.js';
 import type { AdminEvent } from '../../admin/events.js';
 import { AdminClient } from '../../admin/client.js';
-import { parseDurationMs } from '../../config/numbers.js';
+import { durationOption } from '../../config/numbers.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, table, formatTime, writeJson } from '../admin-common.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, applyOutput, countOption, timeoutMs, table, formatTime, writeJson } from '../admin-common.js';
 import { painter, type Colour } from '../../text/colour.js';
 
 const usage = `Usage: qatctl health [OPTIONS] [--watch [--interval DURATION] [--count N]]
@@ -86,12 +86,11 @@ export const healthCommand: Command = {
       options: { ...ADMIN_OPTIONS, watch: { type: 'boolean' }, interval: { type: 'string' }, count: { type: 'string' } },
     });
     if (values.help) { io.out.write(usage); return 0; }
-    const interval = values.interval === undefined ? 1000 : parseDurationMs(values.interval);
-    if (interval === undefined || interval < 100) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--interval "${values.interval}" is not a duration of at least 100ms`);
-    const count = values.count === undefined ? Infinity : /^\d+$/.test(values.count) && Number(values.count) > 0 ? Number(values.count) : NaN;
-    if (Number.isNaN(count)) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--count "${values.count}" is not a positive number`);
+    applyOutput(values, io);
+    const interval = durationOption('interval', values.interval, 1000, 100, 3_600_000);
+    const count = countOption(values.count);
     if ((values.interval !== undefined || values.count !== undefined) && !values.watch) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, '--interval and --count go with --watch');
-    const client = await AdminClient.connect(adminSocketPath(values, io));
+    const client = await AdminClient.connect(adminSocketPath(values, io), timeoutMs(values));
     try {
       if (!values.watch) {
         const v = await client.request<HealthView>('health');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
 import { ROOT_OPTIONS, rootsFromOptions, under, type Roots } from '../../config/roots.js';
-import { parseDurationMs } from '../../config/numbers.js';
+import { durationOption } from '../../config/numbers.js';
 import { DEBUGFS_UNDER_SYS, HB_TIMER_MIN_MS } from '../../kernel/health.js';
 import { readPfTable } from '../../platform/pfs.js';
 import { DebugfsHeartbeat, heartbeatDir, type HeartbeatRead } from '../../health/heartbeat.js';
@@ -54,9 +54,14 @@ class Relay {
 
   constructor(private readonly roots: Roots, private readonly debugfs: string, private readonly io: CliIo, private readonly quiet: boolean) {}
 
-  /** One reading of every PF (the PF table is read again every 10 s). */
+  /**
+   * One reading of every PF (the PF table is read again every 10 s). What is pushed: the readings that are not a plain
+   * "alive" and those that changed; every 10 s all of them, counters included (the daemon's reference for a -1).
+   * A push goes out every round even when empty: it tells the daemon the relay is there.
+   */
   read(now: number): Sample[] {
-    if (now - this.pfsAt > 10_000) {
+    const all = now - this.pfsAt > 10_000;
+    if (all) {
       this.pfsAt = now;
       let pfs: Array<{ bdf: string; driver: string }> = [];
       try { pfs = readPfTable(this.roots); } catch (e) { this.io.err.write(`heartbeat-relay: ${(e as Error).message}\n`); }
@@ -67,11 +72,12 @@ class Relay {
     }
     const out: Sample[] = [];
     for (const [pf, r] of this.readers) {
-      const s = toSample(pf, r.read());
-      out.push(s);
+      const s = toSample(pf, r.read(all || this.quiet));
       const d = describe(s);
-      if (!this.quiet && this.last.get(pf) !== d) {
-        this.io.out.write(`heartbeat-relay: PF ${pf}: heartbeat ${d}\n`);
+      const changed = this.last.get(pf) !== d;
+      if (all || changed || s.status !== 0) out.push(s);
+      if (changed) {
+        if (!this.quiet) this.io.out.write(`heartbeat-relay: PF ${pf}: heartbeat ${d}\n`);
         this.last.set(pf, d);
       }
     }
@@ -96,8 +102,8 @@ export const heartbeatRelayCommand: Command = {
       },
     });
     if (values.help) { io.out.write(usage); return 0; }
-    const interval = values.interval === undefined ? 500 : parseDurationMs(values.interval);
-    if (interval === undefined || interval < HB_TIMER_MIN_MS) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--interval "${values.interval}" is not a duration of at least ${HB_TIMER_MIN_MS}ms`);
+    // the kernel refuses heartbeat checks closer than its timer
+    const interval = durationOption('interval', values.interval, 500, HB_TIMER_MIN_MS, 3_600_000);
     const roots = rootsFromOptions(values, io.cwd);
     const debugfs = values['debugfs-root'] ? path.resolve(io.cwd, values['debugfs-root']) : under(roots.sys, DEBUGFS_UNDER_SYS);
     const sock = adminSocketPath({ ...values, 'run-dir': values['run-dir'] ?? (values['sim-dir'] ? roots.run : undefined) }, io);

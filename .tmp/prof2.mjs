@@ -1,1 +1,0 @@
-import './prof.mjs';
