@@ -16,6 +16,7 @@ import { takeActivationSocket } from '../src/systemd/activation.js';
 import { installTestHooks } from '../src/systemd/test-hooks.js';
 import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
 import { rescan } from '../src/rescan.js';
+import type { KubeletPlugin } from '../src/kubelet/index.js';
 
 const UPSTREAM_VERSION = '26.08.0';
 
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   let ledger: Ledger;
   let admin: AdminHandle;
   let activated: { fd: number; name: string } | undefined;
+  let kubelet: KubeletPlugin | undefined;
   try {
     const pf = lc.takePidFile();
     if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
@@ -99,8 +101,17 @@ async function main(): Promise<void> {
     if (restored.adopted.length || restored.problem) {
       log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);
     }
+    if (settings.kubelet) {
+      // loaded only when asked for (gRPC with it): without --kubelet-plugin the daemon never pays for it.
+      // Prepared before the socket serves: sections kept for the kubelet or reserved for pods are never first-fit.
+      const { prepareKubelet } = await import('../src/kubelet/index.js');
+      kubelet = prepareKubelet({ manager, ledger, settings: settings.kubelet, restored: restored.reservations, log });
+      const k = kubelet;
+      admin.ctx.kubelet = () => k.view();
+    }
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
+    await kubelet?.start();
   } catch (e) {
     fail(e, lc, log, notifier);
   }
@@ -115,7 +126,7 @@ async function main(): Promise<void> {
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
-    Promise.allSettled([manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
+    Promise.allSettled([kubelet?.close(), manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -145,6 +156,7 @@ async function main(): Promise<void> {
       // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
       admin.ctx.vfIndex = buildVfIndex(manager);
       admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
+      kubelet?.refresh().catch((e) => log.error({ event: 'kubelet_refresh_failed', err: errorText(e) }, `kubelet plugin after the rescan: ${errorText(e)}`));
       log.level = levelForDebug(out.settings.debug);
       return report;
     } finally {

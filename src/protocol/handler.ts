@@ -6,7 +6,7 @@ import { readCString, sanitisedNameLength, readDeviceNum, readInstanceRequest } 
 import { buildPfReplies, type SectionReplies, type PfReplies } from './replies.js';
 import { SectionReplyCache } from './reply-cache.js';
 import type { PfInfo } from '../platform/pfs.js';
-import type { Allocator, Section } from '../sections/allocator.js';
+import type { Allocator, Holder, PodRef, Section } from '../sections/allocator.js';
 
 /** Pre-encoded BAD replies (they depend only on the server version). */
 export interface BadReplies {
@@ -52,7 +52,15 @@ export interface Session {
   section: Section | null;
   replies: SectionReplies | null;
   requests: number;
+  /** Which socket the connection came in on: undefined = the client socket, else that listener's tag. */
+  via?: string;
 }
+
+/**
+ * Which sections a SECTION_GET may be granted, decided outside the protocol (the kubelet plugin's managed mode):
+ * `among` = only these (and the holder's pod), `refuse` = none, with the reason for the log; undefined = first fit.
+ */
+export type GrantScope = { among: readonly Section[]; pod?: PodRef } | { refuse: string } | undefined;
 
 export interface ServeContext {
   version: number;
@@ -63,6 +71,8 @@ export interface ServeContext {
   bad: BadReplies;
   /** Called for refusals and mismatches worth a log line. */
   onNote?: (session: Session, event: string, detail: Record<string, unknown>) => void;
+  /** Narrows or refuses a grant (set only when something needs it: the plain path pays nothing). */
+  scope?: (session: Session, processName: string) => GrantScope;
 }
 
 /** Everything the handler answers from, for `allocator`'s sections and the PF table `pfs`. */
@@ -152,11 +162,18 @@ export function handleRequest(frame: Buffer, s: Session, ctx: ServeContext): Buf
 function sectionGet(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
   if (s.section) return ctx.bad.sectionAlready;
   const processName = readCString(frame, HEADER_SIZE);
-  const sec = ctx.allocator.acquire({
-    connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1,
-  });
+  const holder: Holder = { connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1 };
+  const scope = ctx.scope?.(s, processName);
+  if (scope && 'refuse' in scope) {
+    // observers (event ring, metrics) see it as the allocator's refusals
+    ctx.allocator.emit('refuse', holder, scope.refuse);
+    ctx.onNote?.(s, 'no_section', { processName, reason: scope.refuse });
+    return ctx.bad.noSection;
+  }
+  if (scope?.pod) holder.pod = scope.pod;
+  const sec = ctx.allocator.acquire(holder, scope?.among);
   if (!sec) {
-    ctx.onNote?.(s, 'no_section', { processName });
+    ctx.onNote?.(s, 'no_section', scope ? { processName, reason: ctx.allocator.refusalReason(scope.among) } : { processName });
     return ctx.bad.noSection;
   }
   s.section = sec;

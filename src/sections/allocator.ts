@@ -17,6 +17,17 @@ export interface Holder {
   requests: number;
   /** Held by a process from before a daemon restart (adopted from the ledger). */
   adopted?: boolean;
+  /** The Kubernetes pod and container of the holder (managed mode of the kubelet plugin); names may come later. */
+  pod?: PodRef;
+}
+
+/** A container of a Kubernetes pod: ids from its cgroup, names from the kubelet (null until known). */
+export interface PodRef {
+  uid: string | null;
+  containerId: string | null;
+  namespace: string | null;
+  name: string | null;
+  container: string | null;
 }
 
 export type ReleaseReason = 'put' | 'disconnect' | 'forced' | 'owner-exited';
@@ -40,6 +51,8 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   readonly sections: Section[];
   /** VFs taken out of service (by bdf): their sections are not granted to new clients. */
   private readonly outOfService = new Map<string, string>();
+  /** Sections kept for someone else (by name, with who): first fit skips them; only `acquire(h, among)` grants them. */
+  private readonly kept = new Map<string, string>();
 
   constructor(plan: PlannedSection[]) {
     super();
@@ -72,35 +85,53 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
    */
   adoptedClaim: ((holder: Holder) => Section | undefined) | undefined;
 
-  /** First-fit grant: the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
-  acquire(holder: Holder): Section | null {
+  /**
+   * First-fit grant: the lowest-numbered free, grantable section that is not kept for someone else; null (and a
+   * 'refuse' event) when none. With `among`, only those sections are candidates, kept or not (a reservation's own).
+   */
+  acquire(holder: Holder, among?: readonly Section[]): Section | null {
     const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted) {
+    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) {
       claimed.holder = holder;
       this.emit('grant', claimed, holder);
       return claimed;
     }
-    for (const s of this.sections) {
-      if (s.holder === null && this.blockedReason(s) === undefined) {
+    for (const s of among ?? this.sections) {
+      if (s.holder === null && this.blockedReason(s) === undefined && (among !== undefined || !this.kept.has(s.name))) {
         s.holder = holder;
         this.emit('grant', s, holder);
         return s;
       }
     }
-    this.emit('refuse', holder, this.refusalReason());
+    this.emit('refuse', holder, among ? this.refusalReason(among) : this.refusalReason());
     return null;
   }
 
-  /** Human reason for "No section available" (all held, by whom; or out of service). */
-  refusalReason(): string {
-    const held = this.sections.filter((s) => s.holder !== null);
-    const blocked = this.sections.filter((s) => s.holder === null && this.blockedReason(s) !== undefined);
+  /** Keep a section for `who` (e.g. "the kubelet plugin"): first fit no longer grants it; undefined gives it back. */
+  keep(name: string, who: string | undefined): void {
+    if (who === undefined) this.kept.delete(name);
+    else this.kept.set(name, who);
+  }
+
+  /** For whom a section is kept, or undefined. */
+  keptFor(name: string): string | undefined {
+    return this.kept.get(name);
+  }
+
+  /** Human reason for "No section available" among `among` (default: all; all held, by whom; out of service; kept). */
+  refusalReason(among: readonly Section[] = this.sections): string {
+    const held = among.filter((s) => s.holder !== null);
+    const blocked = among.filter((s) => s.holder === null && this.blockedReason(s) !== undefined);
     const parts: string[] = [];
     if (held.length) {
       const pids = [...new Set(held.map((s) => s.holder!.pid))];
-      parts.push(`${held.length} of ${this.sections.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
+      parts.push(`${held.length} of ${among.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
     }
     if (blocked.length) parts.push(`${blocked.length} unavailable: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
+    if (among === this.sections && this.kept.size) {
+      const free = among.filter((s) => s.holder === null && this.kept.has(s.name));
+      if (free.length) parts.push(`${free.length} free but kept for ${this.kept.get(free[0].name)}${new Set(free.map((s) => this.kept.get(s.name))).size > 1 ? ' and others' : ''}`);
+    }
     return parts.join('; ') || 'no sections';
   }
 
