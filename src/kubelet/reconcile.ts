@@ -3,7 +3,7 @@
 // The kubelet is the source of truth for which container holds which device (it checkpoints its allocations). After
 // a restart of either side, the ledger's reservations are compared with its List answer: a reservation the kubelet
 // still lists for one container is kept (and learns that container's namespace, pod and name); one it lists for
-// nobody is ended once it is older than a grace period (a container being created may not be listed yet); one whose
+// nobody is ended if the kubelet listed it before, else once it is older than a grace period (a container being created may not be listed yet); one whose
 // sections the kubelet now lists differently is replaced; a container listed with sections but no reservation (a
 // lost ledger) gets one. The planning is pure; reading the list is `listPodResources`.
 
@@ -70,7 +70,10 @@ export function planReconcile(reservations: readonly ReservationEntry[], listed:
       confirmed.add(a);
       plan.confirm.push({ key: r.key, namespace: a.namespace, pod: a.pod, container: a.container });
     } else if (matches.length === 0) {
-      if (now - r.since >= graceMs) plan.drop.push({ key: r.key, why: `the kubelet lists no container with ${r.sections.join(', ')}: its pod has ended` });
+      // a reservation the kubelet has listed before is over once it lists it no more; one it never listed may
+      // belong to a container still being created (a bound one too: binding is ours, not the kubelet's word)
+      const listedBefore = r.pod.name !== null;
+      if (listedBefore || now - r.since >= graceMs) plan.drop.push({ key: r.key, why: `the kubelet lists no container with ${r.sections.join(', ')}: its pod has ended` });
     } else {
       plan.drop.push({ key: r.key, why: `the kubelet now lists ${matches.map((a) => `${a.sections.join(', ')} for ${who(a)}`).join('; ')}` });
     }

@@ -16,7 +16,7 @@ export interface Pools {
   managed: Section[];
   standalone: Section[];
   host: Section[];
-  /** VFs given directly: those of the standalone sections, plus VFs in no section when standalone is 'all'. */
+  /** VFs given directly (by PCI address): those of the standalone sections, plus VFs in no section when standalone is 'all'. */
   standaloneVfs: VfInfo[];
 }
 
@@ -35,6 +35,8 @@ export function splitPools(sections: readonly Section[], unplanned: readonly VfI
   const s = take('kubelet-standalone', standalone, left, sections.length);
   const vfs = s.flatMap((x) => x.plan.devices.map((d) => d.vf));
   if (standalone === 'all') vfs.push(...unplanned);
+  // listed by PCI address (PF by PF), not in the plan's order, which interleaves PFs
+  vfs.sort((a, b) => (a.bdf < b.bdf ? -1 : a.bdf > b.bdf ? 1 : 0));
   return { managed: m, standalone: s, host: left, standaloneVfs: vfs };
 }
 

@@ -8,10 +8,12 @@ import { normaliseBdf } from '../../admin/views.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatAge, formatTime, nodes } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
+import { podLabel } from './kubelet.js';
 
 const usage = `Usage: qatctl allocations [OPTIONS] [--bdf BDF] [--pid PID] [--section NAME]
 
-One row per held section: section, VFs, holder pid, user, process (comm), systemd unit or container,
+One row per held section: section, VFs, holder pid, user, process (comm), systemd unit or container (for a
+Kubernetes pod in managed mode: namespace/pod/container),
 NUMA nodes the process may run on vs. the VFs' nodes, since when, requests served. Then the most recent
 refusals ("No section available") with the reason: who held the sections, which VFs were out of service.
 "(adopted)" after the time marks a section held by a process from before a daemon restart (from the ledger).
@@ -47,7 +49,7 @@ export function allocationsTable(io: CliIo, rows: HolderView[], wide: boolean): 
   const header = ['SECTION', 'VFS', 'PID', 'USER', 'PROCESS', 'UNIT/CONTAINER', 'CPU NODES', 'VF NODES', 'SINCE', 'HELD', 'REQS'];
   if (wide) header.push('INSTANCES', 'COMMAND');
   return table(io, header, rows.map((r) => {
-    const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, r.container ?? r.unit, nodes(r.numaNodes), nodes(r.vfNumaNodes),
+    const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, podLabel(r.pod) ?? r.container ?? r.unit, nodes(r.numaNodes), nodes(r.vfNumaNodes),
       `${formatTime(r.since)}${r.adopted ? ' (adopted)' : ''}`, formatAge(r.heldSeconds), r.requests];
     if (wide) cells.push(r.instances.join(','), r.cmdline);
     return cells;

@@ -15,8 +15,9 @@ import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
 import { metricsCommand } from './metrics.js';
 import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.js';
+import { kubeletCommand } from './kubelet.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
-  releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
+  kubeletCommand, releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
 ];
