@@ -199,7 +199,10 @@ export class KubeletPlugin {
           this.d.log.warn({ event: 'kubelet_restarted', resource: ep.resource }, `the kubelet's socket changed (${ino === undefined ? 'gone' : 'a new kubelet'}); registering ${ep.resource} anew`);
           ep.unregistered();
         }
+        const before = ep.reg.registrations;
         await ep.registerIfDue(ino, now);
+        // a restarted kubelet has its own checkpoint: compare our reservations with it again
+        if (before > 0 && ep.reg.registrations > before && ep.resource === MANAGED_RESOURCE) void this.reconcile();
       }
     } finally {
       this.watching = false;
