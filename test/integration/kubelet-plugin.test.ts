@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { spawnDaemon, holdSection, type Proc } from '../helpers/lifecycle-daemon.js';
-import { QATCTL } from '../helpers/daemon.js';
+import { QATCTL, ROOT } from '../helpers/daemon.js';
+import { validate, type Schema } from './json-schema.js';
 import { makeSim, type SimFixture } from '../helpers/lifecycle-sim.js';
 import { KubeletStandIn, waitFor } from '../helpers/kubelet-standin.js';
 import { cgroup2Root, FakePodCgroup } from '../helpers/pod-cgroup.js';
@@ -45,6 +46,21 @@ describe('registration and ListAndWatch', () => {
       ['0000:70:00.1', [1]], ['0000:70:00.2', [1]], ['0000:70:00.3', [1]], ['0000:70:00.4', [1]],
     ]);
     expect(k.plugins.has('qat.intel.com/managed')).toBe(false);
+    const v = kubeletJson(sim!);
+    expect(v.resources.map((r) => [r.name, r.kind, r.endpoint, (r.registration as { state: string }).state, r.devices, r.healthy])).toEqual([
+      ['qat.intel.com/cy', 'standalone', 'qatmgr-cy.sock', 'registered', 4, 4], ['qat.intel.com/dc', 'standalone', 'qatmgr-dc.sock', 'registered', 4, 4],
+    ]);
+    const table = execFileSync(process.execPath, [QATCTL, 'kubelet', '--run-dir', sim!.roots.run], { encoding: 'utf8' });
+    expect(table).toMatch(/qat\.intel\.com\/cy\s+qatmgr-cy\.sock\s+registered/);
+  });
+
+  it('answers qatctl kubelet with exit status 2 and a plain reason when the plugin is off', async () => {
+    sim = makeSim('4xxx:1x2', 'qat-k8s-');
+    daemon = spawnDaemon(sim.args);
+    await daemon.waitLog((l) => l.event === 'ready');
+    const r = spawnSync(process.execPath, [QATCTL, 'kubelet', '--run-dir', sim.roots.run], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('the kubelet plugin is off (start qatmgr with --kubelet-plugin)');
   });
 });
 
@@ -218,10 +234,14 @@ async function clientIn(pod: FakePodCgroup | undefined, socket: string): Promise
 }
 const refusals = (s: SimFixture): string[] =>
   JSON.parse(execFileSync(process.execPath, [QATCTL, 'events', '--json', '--run-dir', s.roots.run], { encoding: 'utf8' })).events.filter((e: { kind: string }) => e.kind === 'refusal').map((e: { reason: string }) => e.reason);
-const kubeletJson = (s: SimFixture): { reservations: Array<Record<string, unknown>>; resources: Array<Record<string, unknown>> } =>
-  JSON.parse(execFileSync(process.execPath, [QATCTL, 'kubelet', '--json', '--run-dir', s.roots.run], { encoding: 'utf8' }));
-const allocationsJson = (s: SimFixture): Array<{ section: string; pid: number; adopted: boolean; pod: { uid: string | null; containerId: string | null; namespace: string | null; name: string | null; container: string | null } | null }> =>
-  JSON.parse(execFileSync(process.execPath, [QATCTL, 'allocations', '--json', '--run-dir', s.roots.run], { encoding: 'utf8' })).allocations;
+/** `qatctl <cmd> --json`, checked against schemas/<cmd>.json. */
+function ctlJson<T>(s: SimFixture, cmd: string): T {
+  const v = JSON.parse(execFileSync(process.execPath, [QATCTL, cmd, '--json', '--run-dir', s.roots.run], { encoding: 'utf8' }));
+  expect(validate(JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', `${cmd}.json`), 'utf8')) as Schema, v)).toEqual([]);
+  return v as T;
+}
+const kubeletJson = (s: SimFixture) => ctlJson<{ reservations: Array<Record<string, unknown>>; resources: Array<Record<string, unknown>> }>(s, 'kubelet');
+const allocationsJson = (s: SimFixture) => ctlJson<{ allocations: Array<{ section: string; pid: number; adopted: boolean; pod: { uid: string | null; containerId: string | null; namespace: string | null; name: string | null; container: string | null } | null }> }>(s, 'allocations').allocations;
 
 describe.skipIf('why' in cg)(`managed mode: sections reserved for a container and granted to its processes${'why' in cg ? ` (skipped: ${cg.why})` : ''}`, () => {
   const MANAGED = 'qat.intel.com/managed';
