@@ -1,4 +1,4 @@
-// Optional loopback-only HTTP listener serving GET /metrics in the Prometheus text format.
+// Optional HTTP listener serving GET /metrics in the Prometheus text format: loopback only unless allowed otherwise.
 
 import http from 'node:http';
 import net from 'node:net';
@@ -12,7 +12,7 @@ export { formatListenAddress };
 export class MetricsHttpServer {
   private readonly server: http.Server;
 
-  constructor(private readonly addr: ListenAddress, private readonly registry: Registry, private readonly log: Logger) {
+  constructor(private readonly addr: ListenAddress, private readonly registry: Registry, private readonly log: Logger, private readonly allowNetwork = false) {
     this.server = http.createServer((req, res) => {
       const url = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -33,7 +33,7 @@ export class MetricsHttpServer {
 
   /** Bind; resolves with the address actually bound (port 0 picks one). */
   listen(): Promise<ListenAddress> {
-    if (!isLoopback(this.addr.host)) {
+    if (!isLoopback(this.addr.host) && !this.allowNetwork) {
       return Promise.reject(new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_VALUE, `--metrics-listen: ${this.addr.host} is not a loopback address`));
     }
     return new Promise((resolve, reject) => {

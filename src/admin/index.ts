@@ -46,7 +46,7 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
       log.info({ event: 'admin_ready', socket: settings.adminSocketPath }, `admin API on ${settings.adminSocketPath}`);
     }
     if (settings.metricsListen) {
-      http = new MetricsHttpServer(settings.metricsListen, registry, log);
+      http = new MetricsHttpServer(settings.metricsListen, registry, log, settings.metricsAllowNetwork);
       const bound = await http.listen();
       ctx.metricsAddress = formatListenAddress(bound);
       log.info({ event: 'metrics_ready', address: ctx.metricsAddress }, `metrics on http://${ctx.metricsAddress}/metrics`);

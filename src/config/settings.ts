@@ -41,6 +41,8 @@ export interface Settings {
   adminSocketPath: string | null;
   /** Loopback HTTP listener for Prometheus metrics; undefined = off. */
   metricsListen: { host: string; port: number } | undefined;
+  /** `--metrics-allow-network`: metricsListen may be a non-loopback address (a pod's own network). */
+  metricsAllowNetwork: boolean;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
   /** The kubelet device plugin (`--kubelet-plugin`); undefined = off. */
@@ -89,6 +91,7 @@ const OPTIONS = {
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'metrics-allow-network': { type: 'boolean' },
   'kubelet-plugin': { type: 'boolean' },
   'kubelet-dir': { type: 'string' },
   'kubelet-managed': { type: 'string' },
@@ -121,6 +124,8 @@ Paths (every root is configurable so the daemon can run on a simulated host):
                              (default <run-dir>/qatmgr-admin.sock; 'none' disables it)
   --metrics-listen=ADDR:PORT serve Prometheus metrics over HTTP on a loopback address, e.g. 127.0.0.1:9464
                              (default off; non-loopback addresses are refused)
+  --metrics-allow-network    also allow a non-loopback --metrics-listen (in a pod, whose network namespace is
+                             its own, for Prometheus to scrape; limit who may connect with a NetworkPolicy)
 
 Kubernetes (see docs/kubernetes.md):
   --kubelet-plugin           also serve the kubelet device-plugin API: VFs as qat.intel.com/<services>
@@ -284,7 +289,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     const where = `command line: --metrics-listen="${o['metrics-listen']}"`;
     metricsListen = parseListenAddress(o['metrics-listen']);
     if (!metricsListen) throw bad(where, 'is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464, port 0..65535)');
-    if (!isLoopback(metricsListen.host)) throw bad(where, 'is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost');
+    if (!isLoopback(metricsListen.host) && o['metrics-allow-network'] !== true) throw bad(where, 'is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost (unless --metrics-allow-network)');
   }
 
   const kubelet = kubeletSettings(o, cwd);
@@ -309,6 +314,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       servicesEnabled: svc?.value,
       adminSocketPath,
       metricsListen,
+      metricsAllowNetwork: o['metrics-allow-network'] === true,
       warnings,
       sources,
       kubelet,

@@ -54,6 +54,14 @@ describe('registration and ListAndWatch', () => {
     expect(table).toMatch(/qat\.intel\.com\/cy\s+qatmgr-cy\.sock\s+registered/);
   });
 
+  it('serves metrics on the pod\'s network for a scrape when --metrics-allow-network says so', async () => {
+    const { daemon: d } = await setUp('4xxx:1x2', ['--metrics-listen', '0.0.0.0:0', '--metrics-allow-network']);
+    const ready = await d.waitLog((l) => l.event === 'metrics_ready');
+    const port = Number(String(ready.address).split(':').pop());
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toContain('qatmgr_');
+  });
+
   it('answers qatctl kubelet with exit status 2 and a plain reason when the plugin is off', async () => {
     sim = makeSim('4xxx:1x2', 'qat-k8s-');
     daemon = spawnDaemon(sim.args);
@@ -308,7 +316,7 @@ describe.skipIf('why' in cg)(`managed mode: sections reserved for a container an
     await expect(k.allocate(MANAGED, [['SSL_INT_0', 'SSL_INT_1']])).rejects.toMatchObject({ code: 9, details: expect.stringContaining(`SSL_INT_0 is still held by pid ${c.pid}`) });
     await expect(k.allocate(MANAGED, [['SSL_INT_7']])).rejects.toMatchObject({ code: 3, details: expect.stringContaining('unknown device ID "SSL_INT_7"') });
     const v = kubeletJson(s);
-    expect(v.reservations.map((r: { key: string; sections: string[] }) => [r.key, r.sections])).toEqual([['SSL_INT_0', ['SSL_INT_0']]]);
+    expect(v.reservations.map((r) => [r.key, r.sections])).toEqual([['SSL_INT_0', ['SSL_INT_0']]]);
   });
 
   it('after a restart of the daemon takes its reservations back from the ledger, opens their sockets again and confirms them with Pod Resources', async () => {

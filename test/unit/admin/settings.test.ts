@@ -30,7 +30,8 @@ describe('admin settings', () => {
   });
 
   it('refuses non-loopback and malformed listen addresses with QATMGR_E_CONFIG_VALUE naming the value', () => {
-    expect(message(['--metrics-listen', '0.0.0.0:9464'])).toBe('command line: --metrics-listen="0.0.0.0:9464" is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost');
+    expect(message(['--metrics-listen', '0.0.0.0:9464'])).toBe('command line: --metrics-listen="0.0.0.0:9464" is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost (unless --metrics-allow-network)');
+    expect(settings(['--metrics-listen', '0.0.0.0:9464', '--metrics-allow-network'])).toMatchObject({ metricsListen: { host: '0.0.0.0', port: 9464 }, metricsAllowNetwork: true });
     expect(message(['--metrics-listen', '[::]:9464'])).toContain('is not a loopback address');
     expect(message(['--metrics-listen', '10.0.0.1:80'])).toContain('is not a loopback address');
     expect(message(['--metrics-listen', '9464'])).toContain('--metrics-listen="9464" is not HOST:PORT');
