@@ -48,7 +48,7 @@ export function socketGid(settings: Settings): number | undefined {
 /** Scan the machine and build everything the daemon serves (no socket yet). */
 export function buildManager(settings: Settings, log: Logger, opts: BuildOptions = {}): Manager {
   const startedAt = Date.now();
-  const inventory = discover(settings.roots, log);
+  const inventory = discover(settings.roots, log, { probe: settings.vfioProbe });
   const caps = opts.capabilitySource ?? new SysfsCapabilitySource(settings.roots);
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
   if (caps instanceof SysfsCapabilitySource) {

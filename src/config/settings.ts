@@ -43,6 +43,8 @@ export interface Settings {
   metricsListen: { host: string; port: number } | undefined;
   /** `--metrics-allow-network`: metricsListen may be a non-loopback address (a pod's own network). */
   metricsAllowNetwork: boolean;
+  /** Open each /dev/vfio group at discovery to see whether it is busy (`--no-vfio-probe` turns it off). */
+  vfioProbe: boolean;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
   /** The kubelet device plugin (`--kubelet-plugin`); undefined = off. */
@@ -92,6 +94,7 @@ const OPTIONS = {
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
   'metrics-allow-network': { type: 'boolean' },
+  'no-vfio-probe': { type: 'boolean' },
   'kubelet-plugin': { type: 'boolean' },
   'kubelet-dir': { type: 'string' },
   'kubelet-managed': { type: 'string' },
@@ -140,6 +143,10 @@ Simulator:
   --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
                              (see 'qatctl simulate --help' for SPEC)
   --sim-dir=DIR              where the simulated host goes (default ./.qatmgr-sim)
+
+Devices:
+  --no-vfio-probe            do not open each /dev/vfio group at start to see whether it is in use (for a
+                             manager that may not open the nodes, e.g. in an unprivileged pod)
 
 Connections:
   --first-request-timeout=MS close a connection silent for this long after accept (default 1000)
@@ -315,6 +322,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       adminSocketPath,
       metricsListen,
       metricsAllowNetwork: o['metrics-allow-network'] === true,
+      vfioProbe: o['no-vfio-probe'] !== true,
       warnings,
       sources,
       kubelet,

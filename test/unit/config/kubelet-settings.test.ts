@@ -29,6 +29,11 @@ describe('kubelet plugin settings', () => {
       .toEqual({ dir: '/work/k', managed: 'all', standalone: 0, healthIntervalMs: 500 });
   });
 
+  it('probes the VFIO group nodes unless --no-vfio-probe', () => {
+    expect(run([]).vfioProbe).toBe(true);
+    expect(run(['--no-vfio-probe']).vfioProbe).toBe(false);
+  });
+
   it('names the option and value at fault', () => {
     expect(err(['--kubelet-managed', '2'])).toBe('command line: --kubelet-managed needs --kubelet-plugin');
     expect(err(['--kubelet-plugin', '--kubelet-managed', 'two'])).toBe('command line: --kubelet-managed="two" is not a number of sections or \'all\'');
