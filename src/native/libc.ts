@@ -1,4 +1,4 @@
-// koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket).
+// koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket), sched_getaffinity.
 
 import { createRequire } from 'node:module';
 import type koffiType from 'koffi';
@@ -18,6 +18,7 @@ export interface PeerCred {
 
 interface LibcFns {
   getsockopt: (fd: number, level: number, opt: number, out: PeerCred, len: number[]) => number;
+  sched_getaffinity: (pid: number, size: number, mask: Buffer) => number;
 }
 
 let fns: LibcFns | null | undefined;
@@ -29,8 +30,9 @@ function load(): LibcFns | null {
     const lib = koffi.load('libc.so.6');
     const ucred = koffi.struct('qatmgr_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
     const getsockopt = lib.func('int getsockopt(int fd, int level, int optname, _Out_ qatmgr_ucred *optval, _Inout_ uint32_t *optlen)');
+    const schedGetaffinity = lib.func('int sched_getaffinity(int pid, size_t cpusetsize, _Out_ void *mask)');
     void ucred;
-    fns = { getsockopt: getsockopt as LibcFns['getsockopt'] };
+    fns = { getsockopt: getsockopt as LibcFns['getsockopt'], sched_getaffinity: schedGetaffinity as LibcFns['sched_getaffinity'] };
   } catch {
     fns = null;
   }
@@ -51,4 +53,27 @@ export function getPeerCred(fd: number): PeerCred | undefined {
 export function socketFd(sock: unknown): number {
   const h = (sock as { _handle?: { fd?: number } })._handle;
   return typeof h?.fd === 'number' ? h.fd : -1;
+}
+
+// 1024 CPUs; grown (up to 64 Ki CPUs) when the kernel's CPU set is larger (EINVAL)
+let maskBuf = Buffer.alloc(128);
+const EINVAL = 22;
+
+/**
+ * The CPUs `pid` may run on (its affinity mask, already narrowed by its cpuset cgroup: the mask that
+ * /proc/<pid>/status prints as Cpus_allowed_list), in one system call; undefined when it cannot be read.
+ */
+export function schedGetAffinity(pid: number): number[] | undefined {
+  const f = load();
+  if (!f || !Number.isInteger(pid) || pid <= 0) return undefined;
+  while (f.sched_getaffinity(pid, maskBuf.length, maskBuf) !== 0) {
+    if (koffi.errno() !== EINVAL || maskBuf.length >= 8192) return undefined;
+    maskBuf = Buffer.alloc(maskBuf.length * 2);
+  }
+  const cpus: number[] = [];
+  for (let i = 0; i < maskBuf.length; i++) {
+    let b = maskBuf[i];
+    for (let bit = 0; b !== 0; bit++, b >>= 1) if (b & 1) cpus.push(i * 8 + bit);
+  }
+  return cpus;
 }

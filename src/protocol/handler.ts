@@ -6,7 +6,7 @@ import { readCString, sanitisedNameLength, readDeviceNum, readInstanceRequest } 
 import { buildPfReplies, type SectionReplies, type PfReplies } from './replies.js';
 import { SectionReplyCache } from './reply-cache.js';
 import type { PfInfo } from '../platform/pfs.js';
-import type { Allocator, Holder, PodRef, Section } from '../sections/allocator.js';
+import type { Allocator, Holder, PodRef, Section, ClientFacts } from '../sections/allocator.js';
 
 /** Pre-encoded BAD replies (they depend only on the server version). */
 export interface BadReplies {
@@ -52,15 +52,21 @@ export interface Session {
   section: Section | null;
   replies: SectionReplies | null;
   requests: number;
+  /** What the edge read about this client for grant rules, cached for the connection (with the reader it came from). */
+  client?: ClientFacts;
+  clientFrom?: ClientReader;
   /** Which socket the connection came in on: undefined = the client socket, else that listener's tag. */
   via?: string;
 }
 
 /**
  * Which sections a SECTION_GET may be granted, decided outside the protocol (the kubelet plugin's managed mode):
- * `among` = only these (and the holder's pod), `refuse` = none, with the reason for the log; undefined = first fit.
+ * `among` = only these (and the holder's pod), `refuse` = none, with the reason for the log; undefined = as usual.
  */
 export type GrantScope = { among: readonly Section[]; pod?: PodRef } | { refuse: string } | undefined;
+
+/** Reads what the grant rules need about a client pid (from /proc, at the edge); set only when rules need it. */
+export type ClientReader = (pid: number) => ClientFacts;
 
 export interface ServeContext {
   version: number;
@@ -71,6 +77,10 @@ export interface ServeContext {
   bad: BadReplies;
   /** Called for refusals and mismatches worth a log line. */
   onNote?: (session: Session, event: string, detail: Record<string, unknown>) => void;
+  /** Set when NumaAware or shares need facts about the client; called on SECTION_GET only, once per connection. */
+  clientReader?: ClientReader;
+  /** BAD replies of refusals by a rule ("No section available: <reason>"), encoded once per distinct reason. */
+  ruleRefusals: Map<string, Buffer>;
   /** Narrows or refuses a grant (set only when something needs it: the plain path pays nothing). */
   scope?: (session: Session, processName: string) => GrantScope;
 }
@@ -83,6 +93,7 @@ export function createServeContext(version: number, allocator: Allocator, pfs: P
     replies: new SectionReplyCache(version, vm, allocator),
     pf: buildPfReplies(version, pfs),
     bad: buildBadReplies(version),
+    ruleRefusals: new Map(),
   };
 }
 
@@ -162,19 +173,28 @@ export function handleRequest(frame: Buffer, s: Session, ctx: ServeContext): Buf
 function sectionGet(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
   if (s.section) return ctx.bad.sectionAlready;
   const processName = readCString(frame, HEADER_SIZE);
-  const holder: Holder = { connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1 };
+  const read = ctx.clientReader;
+  if (read && s.clientFrom !== read) {
+    s.client = read(s.pid);
+    s.clientFrom = read;
+  }
+  const holder: Holder = {
+    connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1, client: read ? s.client : undefined,
+  };
   const scope = ctx.scope?.(s, processName);
   if (scope && 'refuse' in scope) {
-    // observers (event ring, metrics) see it as the allocator's refusals
-    ctx.allocator.emit('refuse', holder, scope.refuse);
+    // observers (event ring, metrics) see it as the allocator's refusals; the client gets the plain text (the
+    // reason names pids and pods: one encoded reply per reason would not stay bounded)
+    ctx.allocator.emit('refuse', holder, scope.refuse, true);
     ctx.onNote?.(s, 'no_section', { processName, reason: scope.refuse });
     return ctx.bad.noSection;
   }
   if (scope?.pod) holder.pod = scope.pod;
-  const sec = ctx.allocator.acquire(holder, scope?.among);
+  const g = ctx.allocator.tryAcquire(holder, scope?.among);
+  const sec = g.section;
   if (!sec) {
-    ctx.onNote?.(s, 'no_section', scope ? { processName, reason: ctx.allocator.refusalReason(scope.among) } : { processName });
-    return ctx.bad.noSection;
+    ctx.onNote?.(s, 'no_section', { processName, reason: g.reason });
+    return g.byRule ? ruleRefusal(ctx, g.reason) : ctx.bad.noSection;
   }
   s.section = sec;
   s.replies = ctx.replies.for(sec);
@@ -194,6 +214,28 @@ function sectionPut(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
   s.section = null;
   s.replies = null;
   return putReplyFor(ctx.version);
+}
+
+/**
+ * Distinct refusal texts encoded (they carry counts); past this many, refusals by a rule share one generic text, so
+ * the set of reply buffers (which the request counters key on) stays bounded for the daemon's life.
+ */
+const RULE_REFUSALS_KEPT = 256;
+const RULE_REFUSAL_OVERFLOW = 'refused by NumaAware or a share (qatctl events shows the reason)';
+
+/**
+ * A refusal by NumaAware=strict, a cap or a reservation: upstream's text with the reason after it, so the libqat log
+ * line says why ("No section available: nginx.service holds its maximum of 8"). libqat only logs BAD texts; plain
+ * exhaustion keeps upstream's exact reply. The encoder cuts the text to error_text's 255 bytes.
+ */
+function ruleRefusal(ctx: ServeContext, reason: string): Buffer {
+  let b = ctx.ruleRefusals.get(reason);
+  if (!b) {
+    const key = ctx.ruleRefusals.size < RULE_REFUSALS_KEPT ? reason : RULE_REFUSAL_OVERFLOW;
+    b = ctx.ruleRefusals.get(key) ?? encodeBad(ctx.version, `${BadText.NO_SECTION}: ${key}`);
+    ctx.ruleRefusals.set(key, b);
+  }
+  return b;
 }
 
 const putReplies = new Map<number, Buffer>();

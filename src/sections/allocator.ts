@@ -1,7 +1,31 @@
-// Section ownership: first-fit grants, owner = connection, release on SECTION_PUT or disconnect, with events for observers.
+// Section ownership: first-fit grants (or NumaAware / share rules), owner = connection, release on SECTION_PUT or disconnect, with events.
 
 import { EventEmitter } from 'node:events';
 import type { PlannedSection, PlannedDevice } from './plan.js';
+import type { NumaMode } from '../config/settings.js';
+import type { ShareRule } from '../config/shares.js';
+import { matchingShares } from './shares.js';
+
+/** What the edge learned about a client before its grant (read once per connection); absent = not looked up. */
+export interface ClientFacts {
+  /** NUMA nodes the process may run on, the one to serve it from first; null = unknown (gone, hidden /proc). */
+  nodes?: number[] | null;
+  /** Its cgroup path (for unit shares). */
+  cgroup?: string | null;
+  /** Supplementary groups (for group shares). */
+  groups?: number[] | null;
+}
+
+/** The opt-in grant rules; NO_RULES is upstream's first fit. */
+export interface GrantRules {
+  numa: NumaMode;
+  shares: ShareRule[];
+}
+
+export const NO_RULES: GrantRules = Object.freeze({ numa: 'off', shares: [] as ShareRule[] }) as GrantRules;
+
+/** A grant, or why there is none; `byRule` = refused by NumaAware=strict, a cap or a reservation (not plain exhaustion). */
+export type Grant = { section: Section; reason?: undefined; byRule?: undefined } | { section: null; reason: string; byRule: boolean };
 
 export interface Holder {
   /** Connection id (the owner); unique for the daemon's life. */
@@ -17,6 +41,12 @@ export interface Holder {
   requests: number;
   /** Held by a process from before a daemon restart (adopted from the ledger). */
   adopted?: boolean;
+  /** What the edge read about the client (NumaAware, unit and group shares). */
+  client?: ClientFacts;
+  /** Every VF of the section is on a node the client may run on; null = its nodes are unknown; absent = not looked up. */
+  local?: boolean | null;
+  /** Indices (into the rules' shares) of the shares this holder counts against; set by the allocator. */
+  shares?: readonly number[];
   /** The Kubernetes pod and container of the holder (managed mode of the kubelet plugin); names may come later. */
   pod?: PodRef;
 }
@@ -42,7 +72,8 @@ export interface Section {
 export interface AllocatorEvents {
   grant: [section: Section, holder: Holder];
   release: [section: Section, holder: Holder, reason: ReleaseReason];
-  refuse: [holder: Holder, reason: string];
+  /** `byRule`: refused by NumaAware=strict, a cap or a reservation (not plain exhaustion). */
+  refuse: [holder: Holder, reason: string, byRule: boolean];
   /** A section held again after a daemon restart for a process that still lives (ledger). */
   adopt: [section: Section, holder: Holder];
 }
@@ -51,7 +82,12 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   readonly sections: Section[];
   /** VFs taken out of service (by bdf): their sections are not granted to new clients. */
   private readonly outOfService = new Map<string, string>();
-  /** Sections kept for someone else (by name, with who): first fit skips them; only `acquire(h, among)` grants them. */
+  private rules: GrantRules = NO_RULES;
+  /** Sections held per share (index = share index). */
+  private shareHeld: number[] = [];
+  /** The NUMA nodes of each planned section's VFs, sorted (plans are replaced on rescan, so keyed by plan). */
+  private readonly planNodes = new WeakMap<PlannedSection, number[]>();
+  /** Sections kept for someone else (by name, with who): no grant takes them unless asked for among a reservation's. */
   private readonly kept = new Map<string, string>();
 
   constructor(plan: PlannedSection[]) {
@@ -85,29 +121,94 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
    */
   adoptedClaim: ((holder: Holder) => Section | undefined) | undefined;
 
-  /**
-   * First-fit grant: the lowest-numbered free, grantable section that is not kept for someone else; null (and a
-   * 'refuse' event) when none. With `among`, only those sections are candidates, kept or not (a reservation's own).
-   */
-  acquire(holder: Holder, among?: readonly Section[]): Section | null {
-    const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) {
-      claimed.holder = holder;
-      this.emit('grant', claimed, holder);
-      return claimed;
-    }
-    for (const s of among ?? this.sections) {
-      if (s.holder === null && this.blockedReason(s) === undefined && (among !== undefined || !this.kept.has(s.name))) {
-        s.holder = holder;
-        this.emit('grant', s, holder);
-        return s;
-      }
-    }
-    this.emit('refuse', holder, among ? this.refusalReason(among) : this.refusalReason());
-    return null;
+  /** The rules grants follow now. */
+  get grantRules(): GrantRules {
+    return this.rules;
   }
 
-  /** Keep a section for `who` (e.g. "the kubelet plugin"): first fit no longer grants it; undefined gives it back. */
+  /**
+   * Follow `rules` from the next grant on (start-up, reload). Held sections stay where they are: their holders are
+   * counted against the new shares, and a holder above a new cap keeps what it has (no new grant until it is below).
+   */
+  configure(rules: GrantRules): void {
+    this.rules = rules;
+    this.shareHeld = rules.shares.map(() => 0);
+    for (const s of this.sections) if (s.holder) this.countIn(s.holder);
+  }
+
+  /** The sorted NUMA nodes of a section's VFs. */
+  nodesOf(s: Section): number[] {
+    let n = this.planNodes.get(s.plan);
+    if (!n) {
+      n = [...new Set(s.plan.devices.map((d) => d.vf.numaNode))].sort((a, b) => a - b);
+      this.planNodes.set(s.plan, n);
+    }
+    return n;
+  }
+
+  /** Sections held now per share (same order as the rules' shares). */
+  sharesHeld(): readonly number[] {
+    return this.shareHeld;
+  }
+
+  /** Match a holder against the current shares and count it in each. */
+  private countIn(h: Holder): void {
+    const shares = this.rules.shares;
+    h.shares = shares.length ? matchingShares(shares, h) : undefined;
+    if (h.shares) for (const j of h.shares) this.shareHeld[j]++;
+  }
+
+  private hold(s: Section, h: Holder): void {
+    s.holder = h;
+    this.countIn(h);
+  }
+
+  private vacate(s: Section): Holder {
+    const h = s.holder!;
+    s.holder = null;
+    // h.shares were matched against the current rules (configure() rematches every holder)
+    if (h.shares && this.rules.shares.length) for (const j of h.shares) this.shareHeld[j]--;
+    return h;
+  }
+
+  /**
+   * Grant a section: first fit, or by the configured rules, over the sections not kept for someone else; a refusal
+   * says why (and emits 'refuse'). With `among` (a kubelet reservation's sections), first fit among those only, kept
+   * or not: the kubelet decided who gets them, so NumaAware and shares do not (the holder still counts in shares).
+   */
+  tryAcquire(holder: Holder, among?: readonly Section[]): Grant {
+    const claimed = this.adoptedClaim?.(holder);
+    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) {
+      this.vacate(claimed);
+      this.hold(claimed, holder);
+      this.emit('grant', claimed, holder);
+      return { section: claimed };
+    }
+    if (among) {
+      for (const s of among) {
+        if (s.holder === null && this.blockedReason(s) === undefined) {
+          this.hold(s, holder);
+          this.emit('grant', s, holder);
+          return { section: s };
+        }
+      }
+      return this.refuse(holder, this.refusalReason(among), false);
+    }
+    const r = this.rules;
+    if (r.numa === 'off' && r.shares.length === 0) {
+      for (const s of this.sections) {
+        if (s.holder === null && this.blockedReason(s) === undefined && (this.kept.size === 0 || !this.kept.has(s.name))) {
+          s.holder = holder;
+          this.emit('grant', s, holder);
+          return { section: s };
+        }
+      }
+      return this.refuse(holder, this.refusalReason(), false);
+    }
+    return this.grantByRules(holder);
+  }
+
+  /** Keep a section for `who` (e.g. "the kubelet plugin"): plain grants no longer take it; undefined gives it back. */
   keep(name: string, who: string | undefined): void {
     if (who === undefined) this.kept.delete(name);
     else this.kept.set(name, who);
@@ -116,6 +217,78 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   /** For whom a section is kept, or undefined. */
   keptFor(name: string): string | undefined {
     return this.kept.get(name);
+  }
+
+  /** First-fit grant (upstream): the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
+  acquire(holder: Holder, among?: readonly Section[]): Section | null {
+    return this.tryAcquire(holder, among).section;
+  }
+
+  private refuse(holder: Holder, reason: string, byRule: boolean): Grant {
+    this.emit('refuse', holder, reason, byRule);
+    return { section: null, reason, byRule };
+  }
+
+  /**
+   * Caps first (any share the client counts against that is full refuses it), then reservations (the free sections
+   * left after this grant must cover every other share's unmet minimum), then NUMA: a section all of whose VFs are on
+   * the client's first node, else on any of its nodes, else (prefer) the first free one or (strict) a refusal.
+   * One pass over the sections, stopped as soon as the answer cannot change.
+   */
+  private grantByRules(holder: Holder): Grant {
+    const { numa, shares } = this.rules;
+    const mine = shares.length ? matchingShares(shares, holder) : [];
+    for (const j of mine) {
+      const max = shares[j].max;
+      if (max !== undefined && this.shareHeld[j] >= max) return this.refuse(holder, `${shares[j].label} holds its maximum of ${max}`, true);
+    }
+    let reserved = 0;
+    for (let j = 0; j < shares.length; j++) {
+      const left = shares[j].min - this.shareHeld[j];
+      if (left > 0) reserved += mine.includes(j) ? left - 1 : left;
+    }
+    const nodes = numa === 'off' ? undefined : holder.client?.nodes;
+    const byNode = nodes !== undefined && nodes !== null && nodes.length > 0;
+    let first = -1;
+    let local = -1;
+    let preferred = -1;
+    let free = 0;
+    const list = this.sections;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (s.holder !== null || this.blockedReason(s) !== undefined || this.kept.has(s.name)) continue;
+      free++;
+      if (first < 0) first = i;
+      if (byNode && preferred < 0) {
+        const sn = this.nodesOf(s);
+        if (sn.every((n) => n === nodes[0])) preferred = i;
+        if (local < 0 && sn.every((n) => nodes.includes(n))) local = i;
+      }
+      if (free > reserved && (!byNode || preferred >= 0)) break;
+    }
+    if (free === 0) return this.refuse(holder, this.refusalReason(), false);
+    if (free <= reserved) return this.refuse(holder, this.reservedReason(free, mine), true);
+    let pick = first;
+    if (byNode) {
+      pick = preferred >= 0 ? preferred : local;
+      if (pick < 0 && numa === 'strict') {
+        return this.refuse(holder, `no free section on NUMA node${nodes.length > 1 ? 's' : ''} ${nodes.join(',')} (NumaAware=strict; ${free} free on other nodes)`, true);
+      }
+      if (pick < 0) pick = first;
+    }
+    const s = list[pick];
+    if (numa !== 'off' && holder.client?.nodes !== undefined) holder.local = byNode ? pick === preferred || pick === local : null;
+    this.hold(s, holder);
+    this.emit('grant', s, holder);
+    return { section: s };
+  }
+
+  private reservedReason(free: number, mine: readonly number[]): string {
+    const owed = this.rules.shares
+      .map((r, j) => ({ r, j, left: r.min - this.shareHeld[j] }))
+      .filter((x) => x.left > 0 && !mine.includes(x.j))
+      .map((x) => `${x.r.label}: min ${x.r.min}, holds ${this.shareHeld[x.j]}`);
+    return `the ${free} free section${free === 1 ? ' is' : 's are'} reserved (${owed.join('; ')})`;
   }
 
   /** Human reason for "No section available" among `among` (default: all; all held, by whom; out of service; kept). */
@@ -127,7 +300,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
       const pids = [...new Set(held.map((s) => s.holder!.pid))];
       parts.push(`${held.length} of ${among.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
     }
-    if (blocked.length) parts.push(`${blocked.length} unavailable: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
+    if (blocked.length) parts.push(`${blocked.length} out-of-service: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
     if (among === this.sections && this.kept.size) {
       const free = among.filter((s) => s.holder === null && this.kept.has(s.name));
       if (free.length) parts.push(`${free.length} free but kept for ${this.kept.get(free[0].name)}${new Set(free.map((s) => this.kept.get(s.name))).size > 1 ? ' and others' : ''}`);
@@ -138,8 +311,8 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   /** Hold a free section for a process from before a daemon restart (ledger); false if it is taken. */
   adopt(s: Section, holder: Holder): boolean {
     if (s.holder !== null) return false;
-    s.holder = { ...holder, adopted: true };
-    this.emit('adopt', s, s.holder);
+    this.hold(s, { ...holder, adopted: true });
+    this.emit('adopt', s, s.holder!);
     return true;
   }
 
@@ -152,7 +325,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   release(s: Section, connId: number, reason: ReleaseReason): boolean {
     const h = s.holder;
     if (!h || h.connId !== connId) return false;
-    s.holder = null;
+    this.vacate(s);
     this.emit('release', s, h, reason);
     return true;
   }
@@ -161,8 +334,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   forceRelease(index: number): Holder | null {
     const s = this.sections[index];
     if (!s || !s.holder) return null;
-    const h = s.holder;
-    s.holder = null;
+    const h = this.vacate(s);
     this.emit('release', s, h, 'forced');
     return h;
   }

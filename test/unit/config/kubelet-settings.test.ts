@@ -25,7 +25,7 @@ describe('kubelet plugin settings', () => {
   it('is off by default and, when on, serves /var/lib/kubelet with no managed sections and every other section\'s VFs given directly', () => {
     expect(run([]).kubelet).toBeUndefined();
     expect(run(['--kubelet-plugin']).kubelet).toEqual({ dir: '/var/lib/kubelet', managed: 0, standalone: 'all', healthIntervalMs: 2000 });
-    expect(run(['--kubelet-plugin', '--kubelet-dir', 'k', '--kubelet-managed', 'all', '--kubelet-standalone', '0', '--kubelet-health-interval', '500']).kubelet)
+    expect(run(['--kubelet-plugin', '--kubelet-dir', 'k', '--kubelet-managed', 'all', '--kubelet-standalone', '0', '--kubelet-health-interval', '500ms']).kubelet)
       .toEqual({ dir: '/work/k', managed: 'all', standalone: 0, healthIntervalMs: 500 });
   });
 
@@ -39,7 +39,7 @@ describe('kubelet plugin settings', () => {
     expect(err(['--kubelet-plugin', '--kubelet-managed', 'two'])).toBe('command line: --kubelet-managed="two" is not a number of sections or \'all\'');
     expect(err(['--kubelet-plugin', '--kubelet-standalone', '-1'])).toBe('command line: --kubelet-standalone="-1" is not a number of sections or \'all\'');
     expect(err(['--kubelet-plugin', '--kubelet-managed', 'all', '--kubelet-standalone', '3'])).toBe('command line: --kubelet-standalone="3" leaves no section: --kubelet-managed=all takes every one');
-    expect(err(['--kubelet-plugin', '--kubelet-health-interval', '10'])).toBe('command line: --kubelet-health-interval="10" is not a duration 50..3600000 ms');
+    expect(err(['--kubelet-plugin', '--kubelet-health-interval', '10ms'])).toContain('command line: --kubelet-health-interval="10ms" is not a duration 50..3600000 ms (a number with a unit');
     expect(err(['--kubelet-plugin', '--kubelet-dir='])).toContain('--kubelet-dir="" is empty');
   });
 });
