@@ -17,6 +17,7 @@ import { takeActivationSocket } from '../src/systemd/activation.js';
 import { installTestHooks } from '../src/systemd/test-hooks.js';
 import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
 import { rescan } from '../src/rescan.js';
+import type { KubeletPlugin } from '../src/kubelet/index.js';
 
 function errorText(e: unknown): string {
   return isQatmgrError(e) ? e.message : ((e as Error).stack ?? String(e));
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   let ledger: Ledger;
   let admin: AdminHandle;
   let activated: { fd: number; name: string } | undefined;
+  let kubelet: KubeletPlugin | undefined;
   try {
     if (settings.simulate !== undefined) {
       // the simulator is loaded only when asked for: a daemon on a real host never pays for it; it is laid down
@@ -105,8 +107,17 @@ async function main(): Promise<void> {
     if (restored.adopted.length || restored.problem) {
       log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);
     }
+    if (settings.kubelet) {
+      // loaded only when asked for (gRPC with it): without --kubelet-plugin the daemon never pays for it.
+      // Prepared before the socket serves: sections kept for the kubelet or reserved for pods are never first-fit.
+      const { prepareKubelet } = await import('../src/kubelet/index.js');
+      kubelet = prepareKubelet({ manager, ledger, settings: settings.kubelet, restored: restored.reservations, log });
+      const k = kubelet;
+      admin.ctx.kubelet = () => k.view();
+    }
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
+    await kubelet?.start();
   } catch (e) {
     fail(e, lc, log, notifier, logOut.journal === true);
   }
@@ -121,7 +132,7 @@ async function main(): Promise<void> {
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
-    Promise.allSettled([manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
+    Promise.allSettled([kubelet?.close(), manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -151,6 +162,7 @@ async function main(): Promise<void> {
       // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
       admin.ctx.vfIndex = buildVfIndex(manager);
       admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
+      kubelet?.refresh().catch((e) => log.error({ event: 'kubelet_refresh_failed', err: errorText(e) }, `kubelet plugin after the rescan: ${errorText(e)}`));
       log.level = levelForDebug(out.settings.debug);
       return report;
     } finally {

@@ -20,7 +20,7 @@ export const LADDER = [
   ['protocol', 'migrate'],
   ['server', 'client'],
   ['manager'],
-  ['rescan'],
+  ['rescan', 'kubelet'],
   ['admin'],
   ['cli'],
   ['daemon'],

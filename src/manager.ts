@@ -97,7 +97,7 @@ export function applyGrantRules(m: Pick<Manager, 'allocator' | 'ctx' | 'inventor
 /** Scan the machine and build everything the daemon serves (no socket yet). */
 export function buildManager(settings: Settings, log: Logger, opts: BuildOptions = {}): Manager {
   const startedAt = Date.now();
-  const inventory = discover(settings.roots, log);
+  const inventory = discover(settings.roots, log, { probe: settings.vfioProbe });
   const caps = opts.capabilitySource ?? new SysfsCapabilitySource(settings.roots);
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
   const rules = grantRules(settings, plan.length);

@@ -14,7 +14,7 @@ import { buildPfReplies } from './protocol/replies.js';
  * e.g. no device left or a policy too large: the daemon keeps serving what it had.
  */
 export function rescan(manager: Manager, settings: Settings, log: Logger): ReconcileReport {
-  const inventory = discover(settings.roots, log);
+  const inventory = discover(settings.roots, log, { probe: settings.vfioProbe });
   const caps = new SysfsCapabilitySource(settings.roots);
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
   // checked before anything changes: reservations that do not fit the new plan fail the rescan

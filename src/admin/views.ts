@@ -1,7 +1,7 @@
 // Read-only views of the live inventory, plan and allocator for the admin API (status, devices, sections, allocations).
 
 import type { Manager } from '../manager.js';
-import type { Section, Holder } from '../sections/allocator.js';
+import type { PodRef, Section, Holder } from '../sections/allocator.js';
 import type { NumaMode } from '../config/settings.js';
 import type { PlannedDevice } from '../sections/plan.js';
 import type { VfInfo } from '../platform/discover.js';
@@ -28,6 +28,8 @@ export interface AdminContext {
   sectionFacts: SectionFacts[];
   /** Rescan devices and settings (the daemon's SIGHUP path); undefined where the daemon offers none. */
   rescan?: () => unknown;
+  /** The kubelet plugin's state (`qatctl kubelet`); undefined when the plugin is off. */
+  kubelet?: () => unknown;
 }
 
 export interface SectionFacts {
@@ -306,6 +308,8 @@ export interface HolderView {
   requests: number;
   adopted: boolean;
   connId: number;
+  /** The Kubernetes container holding it (managed mode of the kubelet plugin), else null. */
+  pod: PodRef | null;
 }
 
 /** ISO text of each grant's time, made once per holder (a 4096-row answer would otherwise format 4096 dates). */
@@ -351,7 +355,7 @@ export function allocationsView(ctx: AdminContext, opts: { refusals?: number } =
       comm: f.comm, cmdline: f.cmdline, unit: f.unit, container: f.container, numaNodes: f.numaNodes,
       clientNodes: h.client?.nodes ?? null, local: localOf(h, f.numaNodes, sf.vfNumaNodes), shares: shareLabels(ctx, h), alive: f.alive,
       since: isoOf(h), heldSeconds: Math.max(0, Math.round((now - h.since) / 1000)),
-      requests: h.requests, adopted: h.adopted === true, connId: h.connId,
+      requests: h.requests, adopted: h.adopted === true, connId: h.connId, pod: h.pod ?? null,
     });
   }
   const c = m.allocator.counts();

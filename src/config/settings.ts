@@ -59,8 +59,26 @@ export interface Settings {
   shares: ShareRule[];
   /** The shares drop-in directory that was read (whether or not it existed). */
   sharesDir: string;
+  /** Open each /dev/vfio group at discovery to see whether it is busy (`--no-vfio-probe` turns it off). */
+  vfioProbe: boolean;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
+  /** The kubelet device plugin (`--kubelet-plugin`); undefined = off. */
+  kubelet: KubeletSettings | undefined;
+}
+
+/** How many sections a kubelet pool takes: a number, or every section left. */
+export type SectionCount = number | 'all';
+
+export interface KubeletSettings {
+  /** The kubelet's root directory (device-plugins/ and pod-resources/ below it), default /var/lib/kubelet. */
+  dir: string;
+  /** Sections given to pods in managed mode (the first ones of the plan). */
+  managed: SectionCount;
+  /** Sections (after the managed ones) whose VFs are given to pods directly, Intel-plugin style. */
+  standalone: SectionCount;
+  /** How often device health (PF state, VF presence) is read. */
+  healthIntervalMs: number;
 }
 
 export type ParseOutcome =
@@ -95,6 +113,12 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'log-target': { type: 'string' },
   'numa-aware': { type: 'string' },
+  'no-vfio-probe': { type: 'boolean' },
+  'kubelet-plugin': { type: 'boolean' },
+  'kubelet-dir': { type: 'string' },
+  'kubelet-managed': { type: 'string' },
+  'kubelet-standalone': { type: 'string' },
+  'kubelet-health-interval': { type: 'string' },
 } as const;
 
 export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
@@ -131,10 +155,23 @@ Logs:
   --log-target=TARGET        console (stdout/stderr), journal (each line carries its syslog priority,
                              <N> prefix) or auto: journal when JOURNAL_STREAM names our stderr (default auto)
 
+Kubernetes (see docs/kubernetes.md):
+  --kubelet-plugin           also serve the kubelet device-plugin API: VFs as qat.intel.com/<services>
+                             (Intel-plugin compatible) and sections as qat.intel.com/managed (default off)
+  --kubelet-dir=DIR          the kubelet's directory (default /var/lib/kubelet)
+  --kubelet-managed=N|all    the first N sections go to pods in managed mode (default 0)
+  --kubelet-standalone=N|all the next N sections' VFs go to pods directly (default all); sections left
+                             over serve host processes on the client socket
+  --kubelet-health-interval=T   how often PF state and VF presence are read (default 2s)
+
 Simulator:
   --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
                              (see 'qatctl simulate --help' for SPEC)
   --sim-dir=DIR              where the simulated host goes (default ./.qatmgr-sim)
+
+Devices:
+  --no-vfio-probe            do not open each /dev/vfio group at start to see whether it is in use (for a
+                             manager that may not open the nodes, e.g. in an unprivileged pod)
 
 Connections:
   --first-request-timeout=T  close a connection silent for this long after accept (default 1s)
@@ -310,6 +347,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   sources.numaAware = numaRaw?.source ?? 'default';
   const shares = readShares(roots.etc, file);
 
+  const kubelet = kubeletSettings(o, cwd);
+
   return {
     kind: 'run',
     settings: {
@@ -336,10 +375,38 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       numaAware,
       shares: shares.rules,
       sharesDir: shares.dir,
+      vfioProbe: o['no-vfio-probe'] !== true,
       warnings,
       sources,
+      kubelet,
     },
   };
+}
+
+function sectionCount(name: string, v: string | undefined, dflt: SectionCount): SectionCount {
+  if (v === undefined) return dflt;
+  if (v === 'all') return 'all';
+  const n = parseIntInRange(v, 0, MAX_POLICY * 16);
+  if (n === undefined) throw bad(`command line: --${name}="${v}"`, `is not a number of sections or 'all'`);
+  return n;
+}
+
+function kubeletSettings(o: Record<string, string | boolean | undefined>, cwd: string): KubeletSettings | undefined {
+  const given = Object.keys(o).filter((k) => k.startsWith('kubelet-') && k !== 'kubelet-plugin' && o[k] !== undefined);
+  if (o['kubelet-plugin'] !== true) {
+    if (given.length) throw bad(`command line: --${given[0]}`, 'needs --kubelet-plugin');
+    return undefined;
+  }
+  const str = (k: string): string | undefined => o[k] as string | undefined;
+  const dir = str('kubelet-dir');
+  if (dir !== undefined && dir.trim() === '') throw bad('command line: --kubelet-dir=""', 'is empty; give the kubelet\'s directory (e.g. /var/lib/kubelet)');
+  const managed = sectionCount('kubelet-managed', str('kubelet-managed'), 0);
+  const standalone = sectionCount('kubelet-standalone', str('kubelet-standalone'), 'all');
+  if (managed === 'all' && standalone !== 'all' && standalone > 0) throw bad(`command line: --kubelet-standalone="${standalone}"`, 'leaves no section: --kubelet-managed=all takes every one');
+  const hi = str('kubelet-health-interval');
+  const healthIntervalMs = hi === undefined ? 2000 : parseDurationMs(hi);
+  if (healthIntervalMs === undefined || healthIntervalMs < 50 || healthIntervalMs > 3_600_000) throw bad(`command line: --kubelet-health-interval="${hi}"`, `is not a duration 50..3600000 ms (${DURATION_HELP})`);
+  return { dir: path.resolve(cwd, dir ?? '/var/lib/kubelet'), managed, standalone, healthIntervalMs };
 }
 
 /** Keys other parts of the product read from the settings file. */

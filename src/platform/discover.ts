@@ -104,8 +104,16 @@ function parentPf(roots: Roots, vf: string, pfs: PfInfo[], uevents: Map<string, 
   return pf ?? `parent PF ${formatBdf(pfAddr)} of ${vf} is not bound to a QAT PF driver`;
 }
 
+export interface DiscoverOptions {
+  /**
+   * Open each /dev/vfio group read-write to see whether it is in use (upstream's probe; default). Off for a manager
+   * that may not open the nodes (an unprivileged pod: its device cgroup refuses them); in-use VFs are then served.
+   */
+  probe?: boolean;
+}
+
 /** Scan the machine. Throws QatmgrError when there is nothing to serve. */
-export function discover(roots: Roots, log: Logger): Inventory {
+export function discover(roots: Roots, log: Logger, opts: DiscoverOptions = {}): Inventory {
   const vfioDir = path.join(roots.dev, 'vfio');
   const entries = listDir(vfioDir);
   if (entries === undefined) {
@@ -149,7 +157,7 @@ export function discover(roots: Roots, log: Logger): Inventory {
       pf = p;
     }
     const vfioNode = path.join(vfioDir, entry);
-    const probe = probeOpenRw(vfioNode);
+    const probe = opts.probe === false ? undefined : probeOpenRw(vfioNode);
     if (probe) log.info({ event: 'vf_busy', bdf: chosen.bdf, group, reason: probe }, `Open failed on ${vfioNode}: ${probe}`);
     vfs.push({
       bdf: chosen.bdf,

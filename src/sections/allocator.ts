@@ -47,6 +47,17 @@ export interface Holder {
   local?: boolean | null;
   /** Indices (into the rules' shares) of the shares this holder counts against; set by the allocator. */
   shares?: readonly number[];
+  /** The Kubernetes pod and container of the holder (managed mode of the kubelet plugin); names may come later. */
+  pod?: PodRef;
+}
+
+/** A container of a Kubernetes pod: ids from its cgroup, names from the kubelet (null until known). */
+export interface PodRef {
+  uid: string | null;
+  containerId: string | null;
+  namespace: string | null;
+  name: string | null;
+  container: string | null;
 }
 
 export type ReleaseReason = 'put' | 'disconnect' | 'forced' | 'owner-exited';
@@ -76,6 +87,8 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   private shareHeld: number[] = [];
   /** The NUMA nodes of each planned section's VFs, sorted (plans are replaced on rescan, so keyed by plan). */
   private readonly planNodes = new WeakMap<PlannedSection, number[]>();
+  /** Sections kept for someone else (by name, with who): no grant takes them unless asked for among a reservation's. */
+  private readonly kept = new Map<string, string>();
 
   constructor(plan: PlannedSection[]) {
     super();
@@ -158,19 +171,33 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return h;
   }
 
-  /** Grant a section: first fit, or by the configured rules; a refusal says why (and emits 'refuse'). */
-  tryAcquire(holder: Holder): Grant {
+  /**
+   * Grant a section: first fit, or by the configured rules, over the sections not kept for someone else; a refusal
+   * says why (and emits 'refuse'). With `among` (a kubelet reservation's sections), first fit among those only, kept
+   * or not: the kubelet decided who gets them, so NumaAware and shares do not (the holder still counts in shares).
+   */
+  tryAcquire(holder: Holder, among?: readonly Section[]): Grant {
     const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted) {
+    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) {
       this.vacate(claimed);
       this.hold(claimed, holder);
       this.emit('grant', claimed, holder);
       return { section: claimed };
     }
+    if (among) {
+      for (const s of among) {
+        if (s.holder === null && this.blockedReason(s) === undefined) {
+          this.hold(s, holder);
+          this.emit('grant', s, holder);
+          return { section: s };
+        }
+      }
+      return this.refuse(holder, this.refusalReason(among), false);
+    }
     const r = this.rules;
     if (r.numa === 'off' && r.shares.length === 0) {
       for (const s of this.sections) {
-        if (s.holder === null && this.blockedReason(s) === undefined) {
+        if (s.holder === null && this.blockedReason(s) === undefined && (this.kept.size === 0 || !this.kept.has(s.name))) {
           s.holder = holder;
           this.emit('grant', s, holder);
           return { section: s };
@@ -181,9 +208,20 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return this.grantByRules(holder);
   }
 
+  /** Keep a section for `who` (e.g. "the kubelet plugin"): plain grants no longer take it; undefined gives it back. */
+  keep(name: string, who: string | undefined): void {
+    if (who === undefined) this.kept.delete(name);
+    else this.kept.set(name, who);
+  }
+
+  /** For whom a section is kept, or undefined. */
+  keptFor(name: string): string | undefined {
+    return this.kept.get(name);
+  }
+
   /** First-fit grant (upstream): the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
-  acquire(holder: Holder): Section | null {
-    return this.tryAcquire(holder).section;
+  acquire(holder: Holder, among?: readonly Section[]): Section | null {
+    return this.tryAcquire(holder, among).section;
   }
 
   private refuse(holder: Holder, reason: string, byRule: boolean): Grant {
@@ -218,7 +256,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     const list = this.sections;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
-      if (s.holder !== null || this.blockedReason(s) !== undefined) continue;
+      if (s.holder !== null || this.blockedReason(s) !== undefined || this.kept.has(s.name)) continue;
       free++;
       if (first < 0) first = i;
       if (byNode && preferred < 0) {
@@ -253,16 +291,20 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return `the ${free} free section${free === 1 ? ' is' : 's are'} reserved (${owed.join('; ')})`;
   }
 
-  /** Human reason for "No section available" (all held, by whom; or out of service). */
-  refusalReason(): string {
-    const held = this.sections.filter((s) => s.holder !== null);
-    const blocked = this.sections.filter((s) => s.holder === null && this.blockedReason(s) !== undefined);
+  /** Human reason for "No section available" among `among` (default: all; all held, by whom; out of service; kept). */
+  refusalReason(among: readonly Section[] = this.sections): string {
+    const held = among.filter((s) => s.holder !== null);
+    const blocked = among.filter((s) => s.holder === null && this.blockedReason(s) !== undefined);
     const parts: string[] = [];
     if (held.length) {
       const pids = [...new Set(held.map((s) => s.holder!.pid))];
-      parts.push(`${held.length} of ${this.sections.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
+      parts.push(`${held.length} of ${among.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
     }
     if (blocked.length) parts.push(`${blocked.length} out-of-service: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
+    if (among === this.sections && this.kept.size) {
+      const free = among.filter((s) => s.holder === null && this.kept.has(s.name));
+      if (free.length) parts.push(`${free.length} free but kept for ${this.kept.get(free[0].name)}${new Set(free.map((s) => this.kept.get(s.name))).size > 1 ? ' and others' : ''}`);
+    }
     return parts.join('; ') || 'no sections';
   }
 

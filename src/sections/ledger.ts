@@ -7,15 +7,22 @@ import type { Allocator, Holder, Section } from './allocator.js';
 import { OwnerWatch, type WatchMethod } from './owner-watch.js';
 import { bootId as readBootId, processStartTime, isSameProcess } from '../platform/processes.js';
 import { describeSysError } from '../errors.js';
+import { checkReservation, type ReservationEntry } from './reservations.js';
 
 /**
  * On disk: a journal. The first line is a JSON header holding a snapshot of every held section; each later line is
  * one event appended with a single write(2): `{"g":{entry}}` (grant or adoption) or `{"r":section,"pid":n}` (release).
  * The daemon compacts it (header with a fresh snapshot, atomic rename) at start and whenever it grows long, so a grant
  * costs one small append instead of rewriting the whole file. Version 1 (a single JSON document) is still read.
+ *
+ * Version 3 is version 2 plus `reservations` in the header (sections kept for Kubernetes containers, the kubelet
+ * plugin's managed mode). Reservations change rarely (a pod start or end), so each change compacts the journal
+ * (a fresh header) rather than adding a line kind. A ledger is written as version 3 only while it holds a
+ * reservation, so a host without the plugin keeps writing version 2 (an older daemon can still read it).
  */
 export const LEDGER_FORMAT = 'qatmgr-ledger/2';
-const READABLE_FORMATS = new Set(['qatmgr-ledger/1', LEDGER_FORMAT]);
+export const LEDGER_FORMAT_RESERVATIONS = 'qatmgr-ledger/3';
+const READABLE_FORMATS = new Set(['qatmgr-ledger/1', LEDGER_FORMAT, LEDGER_FORMAT_RESERVATIONS]);
 /** Compact once the journal holds this many event lines (or four per section, if more). */
 const COMPACT_AFTER = 1024;
 export const LEDGER_NAME = 'qatmgr.ledger';
@@ -35,11 +42,13 @@ export interface LedgerEntry {
 }
 
 export interface LedgerData {
-  format: typeof LEDGER_FORMAT;
+  format: typeof LEDGER_FORMAT | typeof LEDGER_FORMAT_RESERVATIONS;
   bootId: string | null;
   daemonPid: number;
   writtenAt: string;
   entries: LedgerEntry[];
+  /** Version 3 only. */
+  reservations?: ReservationEntry[];
 }
 
 export type LedgerRead =
@@ -96,6 +105,14 @@ function parseDocument(raw: unknown, events: string[], currentBootId: string | u
     const why = checkEntry(o.entries[i], i);
     if (why) return { kind: 'corrupt', reason: why };
   }
+  const reservations = o.format === LEDGER_FORMAT_RESERVATIONS ? o.reservations : undefined;
+  if (reservations !== undefined) {
+    if (!Array.isArray(reservations)) return { kind: 'corrupt', reason: 'reservations is not a list' };
+    for (let i = 0; i < reservations.length; i++) {
+      const why = checkReservation(reservations[i], `reservations[${i}]`);
+      if (why) return { kind: 'corrupt', reason: why };
+    }
+  }
   const held = new Map<string, LedgerEntry>();
   for (const e of o.entries as LedgerEntry[]) held.set(e.section, { ...e, adopted: e.adopted === true });
   for (let i = 0; i < events.length; i++) {
@@ -117,16 +134,15 @@ function parseDocument(raw: unknown, events: string[], currentBootId: string | u
       return { kind: 'corrupt', reason: `journal line ${i + 2} is neither a grant nor a release` };
     }
   }
-  return {
-    kind: 'ok',
-    data: {
-      format: LEDGER_FORMAT,
-      bootId: typeof o.bootId === 'string' ? o.bootId : null,
-      daemonPid: isInt(o.daemonPid) ? o.daemonPid : 0,
-      writtenAt: typeof o.writtenAt === 'string' ? o.writtenAt : '',
-      entries: [...held.values()],
-    },
+  const data: LedgerData = {
+    format: reservations?.length ? LEDGER_FORMAT_RESERVATIONS : LEDGER_FORMAT,
+    bootId: typeof o.bootId === 'string' ? o.bootId : null,
+    daemonPid: isInt(o.daemonPid) ? o.daemonPid : 0,
+    writtenAt: typeof o.writtenAt === 'string' ? o.writtenAt : '',
+    entries: [...held.values()],
   };
+  if (reservations?.length) data.reservations = reservations as ReservationEntry[];
+  return { kind: 'ok', data };
 }
 
 export function readLedger(file: string, currentBootId: string | undefined): LedgerRead {
@@ -213,6 +229,8 @@ export interface RestoreReport {
   /** VFs a live owner holds that are in no section now (removed device or another policy). */
   orphanVfs: string[];
   problem?: { kind: 'corrupt' | 'foreign' | 'unreadable'; reason: string; movedTo?: string };
+  /** Reservations the previous daemon kept for Kubernetes containers (the kubelet plugin takes them over). */
+  reservations: ReservationEntry[];
 }
 
 /** What the last restore found, in numbers (for status views). */
@@ -230,6 +248,8 @@ export interface LedgerOptions {
   log: Logger;
   watch?: OwnerWatch;
   pid?: number;
+  /** The current reservations, written into every snapshot (set by the kubelet plugin; none by default). */
+  reservations?: () => ReservationEntry[];
 }
 
 export class Ledger {
@@ -262,11 +282,24 @@ export class Ledger {
     return this.opts.file;
   }
 
-  /** The ledger as it should be on disk now: one entry per held section. */
+  /** The ledger as it should be on disk now: one entry per held section, and the reservations if any. */
   snapshot(): LedgerData {
     const entries: LedgerEntry[] = [];
     for (const s of this.opts.allocator.sections) if (s.holder) entries.push(this.entryFor(s, s.holder));
-    return { format: LEDGER_FORMAT, bootId: this.bootId ?? null, daemonPid: this.opts.pid ?? process.pid, writtenAt: new Date().toISOString(), entries };
+    const reservations = this.opts.reservations?.() ?? [];
+    const data: LedgerData = { format: reservations.length ? LEDGER_FORMAT_RESERVATIONS : LEDGER_FORMAT, bootId: this.bootId ?? null, daemonPid: this.opts.pid ?? process.pid, writtenAt: new Date().toISOString(), entries };
+    if (reservations.length) data.reservations = reservations;
+    return data;
+  }
+
+  /** Let `list` supply the reservations of every snapshot from now on (the kubelet plugin, once it starts). */
+  setReservations(list: () => ReservationEntry[]): void {
+    this.opts.reservations = list;
+  }
+
+  /** A reservation was made, changed or ended: write the whole ledger now (atomic rename), before the caller answers. */
+  reservationsChanged(): void {
+    this.persist();
   }
 
   /**
@@ -371,7 +404,7 @@ export class Ledger {
    */
   restore(): RestoreReport {
     const { allocator, log, file } = this.opts;
-    const report: RestoreReport = { adopted: [], gone: [], orphanVfs: [] };
+    const report: RestoreReport = { adopted: [], gone: [], orphanVfs: [], reservations: [] };
     const read = readLedger(file, this.bootId);
     this.lastRestore = { adopted: 0, gone: 0, orphanVfs: 0, problem: null };
     if (read.kind === 'absent') return report;
@@ -388,6 +421,9 @@ export class Ledger {
       return report;
     }
 
+    report.reservations = read.data.reservations ?? [];
+    // kept on disk as they were until the kubelet plugin takes them over (setReservations), or for ever without it
+    if (!this.opts.reservations && report.reservations.length) this.opts.reservations = () => report.reservations;
     this.muted = true;
     try {
       const byVf = new Map<string, Section>();

@@ -29,6 +29,34 @@ export interface ConnectionInfo {
   openedAt: number;
 }
 
+/**
+ * Listen on a Unix socket path whose node appears with its final mode (no window in which it is open to everyone),
+ * then give it its group. Rejects with QATMGR_E_SOCKET naming the path.
+ */
+function bindUnix(server: net.Server, socketPath: string, opts: { mode?: number; gid?: number; backlog: number }): Promise<void> {
+  const mode = opts.mode ?? 0o660;
+  return new Promise((resolve, reject) => {
+    const onErr = (e: Error): void => reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${socketPath}: cannot listen: ${describeSysError(e)}`, { path: socketPath }));
+    server.once('error', onErr);
+    const old = process.umask(0o777 & ~mode);
+    server.listen({ path: socketPath, backlog: opts.backlog }, () => {
+      process.umask(old);
+      server.off('error', onErr);
+      try {
+        if (opts.gid !== undefined) fs.chownSync(socketPath, -1, opts.gid);
+        fs.chmodSync(socketPath, mode);
+      } catch (e) {
+        server.close();
+        try { fs.unlinkSync(socketPath); } catch { /* already gone */ }
+        reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${socketPath}: cannot set group/mode: ${describeSysError(e)}`, { path: socketPath }));
+        return;
+      }
+      resolve();
+    });
+    process.umask(old);
+  });
+}
+
 export class QatServer {
   private readonly server: net.Server;
   private readonly conns = new Map<number, { sock: net.Socket; info: ConnectionInfo }>();
@@ -53,37 +81,17 @@ export class QatServer {
   }
 
   /** Bind (or adopt the passed fd) and listen; resolves once connections are accepted. */
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onErr = (e: Error): void => {
-        reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${this.opts.socketPath}: cannot listen: ${describeSysError(e)}`, { path: this.opts.socketPath }));
-      };
-      this.server.once('error', onErr);
-      const done = (): void => {
-        this.server.off('error', onErr);
-        resolve();
-      };
-      if (this.opts.listenFd !== undefined) {
-        this.server.listen({ fd: this.opts.listenFd }, done);
-        return;
-      }
-      // the node appears with the final mode: no window in which it is open to everyone
-      const old = process.umask(0o777 & ~(this.opts.mode ?? 0o660));
-      this.server.listen({ path: this.opts.socketPath, backlog: 511 }, () => {
-        process.umask(old);
-        this.bound = true;
-        try {
-          if (this.opts.gid !== undefined) fs.chownSync(this.opts.socketPath, -1, this.opts.gid);
-          fs.chmodSync(this.opts.socketPath, this.opts.mode ?? 0o660);
-        } catch (e) {
-          this.server.close();
-          reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${this.opts.socketPath}: cannot set group/mode: ${describeSysError(e)}`, { path: this.opts.socketPath }));
-          return;
-        }
-        done();
+  async listen(): Promise<void> {
+    if (this.opts.listenFd !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        const onErr = (e: Error): void => reject(new QatmgrError(ErrorCodes.QATMGR_E_SOCKET, `${this.opts.socketPath}: cannot listen: ${describeSysError(e)}`, { path: this.opts.socketPath }));
+        this.server.once('error', onErr);
+        this.server.listen({ fd: this.opts.listenFd }, () => { this.server.off('error', onErr); resolve(); });
       });
-      process.umask(old);
-    });
+      return;
+    }
+    await bindUnix(this.server, this.opts.socketPath, { mode: this.opts.mode, gid: this.opts.gid, backlog: 511 });
+    this.bound = true;
   }
 
   /** Stop accepting, close every connection (their sections are released), unlink the socket we created. */
@@ -98,6 +106,26 @@ export class QatServer {
     }
   }
 
+  /**
+   * Serve the same protocol on one more socket path (a kubelet reservation's socket); sessions from it carry `via`.
+   * Its connections count against the same cap. Resolves to a closer that stops it, drops its connections and
+   * unlinks its path.
+   */
+  async listenExtra(socketPath: string, via: string, opts: { mode?: number; gid?: number } = {}): Promise<{ close(): Promise<void> }> {
+    const extra = net.createServer({ pauseOnConnect: false }, (sock) => this.onConnection(sock, via));
+    extra.on('error', (e) => this.log.error({ event: 'server_error', socket: socketPath, err: e }, `socket server error on ${socketPath}: ${e.message}`));
+    await bindUnix(extra, socketPath, { ...opts, backlog: 64 });
+    return {
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          extra.close(() => resolve());
+          for (const { sock, info } of this.conns.values()) if (info.session.via === via) sock.destroy();
+        });
+        try { fs.unlinkSync(socketPath); } catch { /* already gone */ }
+      },
+    };
+  }
+
   /** Close one connection (admin). */
   disconnect(connId: number): boolean {
     const c = this.conns.get(connId);
@@ -106,7 +134,7 @@ export class QatServer {
     return true;
   }
 
-  private onConnection(sock: net.Socket): void {
+  private onConnection(sock: net.Socket, via?: string): void {
     if (this.conns.size >= this.opts.maxConnections) {
       this.stats.rejected++;
       this.log.warn({ event: 'connection_rejected', open: this.conns.size }, `connection limit ${this.opts.maxConnections} reached; closing new connection`);
@@ -117,6 +145,7 @@ export class QatServer {
     const connId = this.nextId++;
     const cred = getPeerCred(socketFd(sock));
     const session: Session = { connId, pid: cred?.pid ?? 0, uid: cred?.uid ?? -1, gid: cred?.gid ?? -1, section: null, replies: null, requests: 0 };
+    if (via !== undefined) session.via = via;
     const info: ConnectionInfo = { session, openedAt: Date.now() };
     this.conns.set(connId, { sock, info });
     const log = this.log;

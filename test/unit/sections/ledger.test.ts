@@ -276,3 +276,40 @@ describe('journal', () => {
     expect(r.kind === 'ok' && r.data.entries.map((e) => [e.section, e.pid, e.adopted])).toEqual([['SSL_INT_2', 7, false]]);
   });
 });
+
+describe('reservations (format 3)', () => {
+  const reservation = { key: 'SSL_INT_1', resource: 'qat.intel.com/managed', sections: ['SSL_INT_1'], vfs: ['0000:6b:00.2', '0000:70:00.2'], since: 5, pod: { uid: 'u-1', containerId: 'c'.repeat(64), namespace: 'shop', name: 'web', container: 'nginx' } };
+
+  it('writes version 2 while there is no reservation and version 3 with the reservations in the header once there is one', () => {
+    const a = allocatorFor(sim.roots);
+    const list: typeof reservation[] = [];
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    l.setReservations(() => list);
+    l.persist();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]).format).toBe('qatmgr-ledger/2');
+    list.push(reservation);
+    l.reservationsChanged();
+    const head = JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]);
+    expect(head.format).toBe('qatmgr-ledger/3');
+    expect(head.reservations).toEqual([reservation]);
+    l.close();
+    const again = new Ledger({ file, pidsRoot: '/proc', allocator: allocatorFor(sim.roots), log: silentLogger() });
+    expect(again.restore().reservations).toEqual([reservation]);
+    again.close();
+  });
+
+  it('keeps the reservations on disk through a restart of a daemon that does not take them over', () => {
+    writeLedger(file, { format: 'qatmgr-ledger/3' as never, bootId: null, daemonPid: 1, writtenAt: '', entries: [], reservations: [reservation] });
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: allocatorFor(sim.roots), log: silentLogger() });
+    l.restore();
+    l.close();
+    expect(readLedger(file, undefined)).toMatchObject({ kind: 'ok', data: { format: 'qatmgr-ledger/3', reservations: [reservation] } });
+  });
+
+  it('names the first bad field of a reservation and calls the ledger corrupt', () => {
+    const text = JSON.stringify({ format: 'qatmgr-ledger/3', entries: [], reservations: [{ ...reservation, sections: [] }] });
+    expect(parseLedger(text, undefined)).toEqual({ kind: 'corrupt', reason: 'reservations[0].sections is not a list of section names' });
+    const pod = JSON.stringify({ format: 'qatmgr-ledger/3', entries: [], reservations: [{ ...reservation, pod: { uid: 3 } }] });
+    expect(parseLedger(pod, undefined)).toEqual({ kind: 'corrupt', reason: 'reservations[0].pod is not {uid, containerId, namespace, name, container}' });
+  });
+});
