@@ -110,3 +110,16 @@ export function describeSysError(e: unknown): string {
   }
   return String(e);
 }
+
+/** Longest piece of a foreign value that a message echoes. */
+export const SHOWN_VALUE_CHARS = 80;
+
+/**
+ * A value from a file or command line as a message may echo it: quoted, control characters (ESC, CR, C1) escaped so
+ * they cannot rewrite a terminal or split a log line, and cut to `max` characters with the full length said.
+ */
+export function showValue(v: string, max = SHOWN_VALUE_CHARS): string {
+  const cut = v.length > max ? v.slice(0, max) : v;
+  const quoted = JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return v.length > max ? `${quoted}… (${v.length} characters)` : quoted;
+}
