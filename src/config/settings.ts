@@ -2,11 +2,12 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { QatmgrError, ErrorCodes } from '../errors.js';
+import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
 import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } from './roots.js';
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
+import { parseServicesValue } from './services-enabled.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
@@ -126,14 +127,14 @@ interface Raw {
 }
 
 function pick(cli: string | undefined, cliName: string, envName: string | undefined, env: NodeJS.ProcessEnv, file: EnvFile | undefined, fileKey: string | undefined): Raw | undefined {
-  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}="${cli}"` };
+  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}=${showValue(cli)}` };
   if (envName && env[envName] !== undefined) {
     const v = env[envName] as string;
-    return { value: v, source: 'env', where: `environment: ${envName}="${v}"` };
+    return { value: v, source: 'env', where: `environment: ${envName}=${showValue(v)}` };
   }
   if (file && fileKey) {
     const e = file.values.get(fileKey);
-    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}="${e.value}"` };
+    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}=${showValue(e.value)}` };
   }
   return undefined;
 }
@@ -208,6 +209,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     if (seen.has(e.key)) warnings.push(`${configPath}:${e.line}: ${e.key} set again; the last value wins`);
     seen.add(e.key);
   }
+  // the same check `qatctl provision` makes: a daemon must not start on a settings file provisioning refuses
+  const svc = file.values.get('ServicesEnabled');
+  if (svc) parseServicesValue(svc, configPath, warnings);
 
   const policyRaw = pick(o.policy, 'policy', 'POLICY', env, file, 'POLICY');
   if (policyRaw && policyRaw.value.trim() === '') {
@@ -224,34 +228,33 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     const v = (o as Record<string, unknown>)[name] as string | undefined;
     if (v === undefined) return dflt;
     const n = parseDurationMs(v);
-    if (n === undefined || n < min || n > max) throw bad(`command line: --${name}="${v}"`, `is not a duration ${min}..${max} ms`);
+    if (n === undefined || n < min || n > max) throw bad(`command line: --${name}=${showValue(v)}`, `is not a duration ${min}..${max} ms`);
     return n;
   };
   const firstRequestTimeoutMs = ms('first-request-timeout', 1000, 1, 3_600_000);
   const idleTimeoutMs = ms('idle-timeout', 0, 0, 30 * 86_400_000);
   const maxConnections = rangeInt(
-    o['max-connections'] !== undefined ? { value: o['max-connections'], source: 'cli', where: `command line: --max-connections="${o['max-connections']}"` } : undefined,
+    o['max-connections'] !== undefined ? { value: o['max-connections'], source: 'cli', where: `command line: --max-connections=${showValue(o['max-connections'])}` } : undefined,
     1024, 1, 1_000_000,
   );
   let protocolVersion = DEFAULT_PROTOCOL_VERSION;
   if (o['protocol-version'] !== undefined) {
     const t = o['protocol-version'].trim();
     const v = /^0x[0-9a-f]{1,4}$/i.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
-    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version="${o['protocol-version']}"`, 'is not a 16-bit number (e.g. 0x1a08)');
+    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version=${showValue(o['protocol-version'])}`, 'is not a 16-bit number (e.g. 0x1a08)');
     protocolVersion = v;
   }
 
   const socketPath = o.socket ? path.resolve(cwd, o.socket) : path.join(roots.run, 'qatmgr.sock');
   const pidEnv = env.PIDFILE !== undefined && env.PIDFILE !== '' ? env.PIDFILE.slice(0, 255) : undefined;
   const pidFile = o.pidfile ? path.resolve(cwd, o.pidfile) : pidEnv ?? path.join(roots.run, 'qatmgr.pid');
-  const svc = file.values.get('ServicesEnabled');
   const adminOpt = o['admin-socket'];
   if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
   const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
-  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket="${adminOpt}"`, 'is the client socket; the admin socket needs its own path');
+  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket=${showValue(adminOpt ?? '')}`, 'is the client socket; the admin socket needs its own path');
   let metricsListen: Settings['metricsListen'];
   if (o['metrics-listen'] !== undefined) {
-    const where = `command line: --metrics-listen="${o['metrics-listen']}"`;
+    const where = `command line: --metrics-listen=${showValue(o['metrics-listen'])}`;
     metricsListen = parseListenAddress(o['metrics-listen']);
     if (!metricsListen) throw bad(where, 'is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464, port 0..65535)');
     if (!isLoopback(metricsListen.host)) throw bad(where, 'is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost');
@@ -277,10 +280,18 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       servicesEnabled: svc?.value,
       adminSocketPath,
       metricsListen,
-      warnings,
+      warnings: boundWarnings(warnings, configPath),
       sources,
     },
   };
+}
+
+/** Most remarks kept about one settings file: a file of 200,000 unknown keys must not become 200,000 log lines. */
+export const MAX_WARNINGS_PER_FILE = 20;
+
+function boundWarnings(warnings: string[], file: string): string[] {
+  if (warnings.length <= MAX_WARNINGS_PER_FILE) return warnings;
+  return [...warnings.slice(0, MAX_WARNINGS_PER_FILE), `${file}: ${warnings.length - MAX_WARNINGS_PER_FILE} more remarks like these not shown`];
 }
 
 /** Keys other parts of the product read from the settings file. */
