@@ -4,7 +4,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/settings.js';
-import { createLogger, levelForDebug, type Logger } from '../src/log.js';
+import { createLogger, levelForDebug, preloadLogger, type Logger } from '../src/log.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
@@ -15,6 +15,8 @@ import { createNotifier, type Notifier } from '../src/systemd/notify.js';
 import { takeActivationSocket } from '../src/systemd/activation.js';
 import { installTestHooks } from '../src/systemd/test-hooks.js';
 import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
+import { lockRunDir } from '../src/daemonize/rundir.js';
+import { loadLibc } from '../src/native/libc.js';
 import { rescan } from '../src/rescan.js';
 
 const UPSTREAM_VERSION = '26.08.0';
@@ -73,6 +75,9 @@ async function main(): Promise<void> {
   let admin: AdminHandle;
   let activated: { fd: number; name: string } | undefined;
   try {
+    // first of all: nothing in the run directory (pid file, ledger, sockets, a simulated host around it) is read or
+    // written before this daemon holds its lock; a second daemon stops here having changed nothing
+    lockRunDir(settings.roots.run);
     const pf = lc.takePidFile();
     if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
     if (settings.simulate !== undefined) {
@@ -93,7 +98,6 @@ async function main(): Promise<void> {
     // adopt before the first client can be served: a new client must never get a VF a live old client holds
     ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
     manager.ledger = ledger;
-    fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
     const restored = ledger.restore();
     ledger.attach();
     if (restored.adopted.length || restored.problem) {
@@ -165,6 +169,10 @@ async function main(): Promise<void> {
   manager.readyMs = Date.now() - manager.startedAt;
   lc.serving();
   notifier.ready(status(manager));
+  // before the first connection is served: what a request may need later is loaded now, while descriptors are
+  // plenty (at the fd limit a require() of pino or koffi fails, and the first log line would kill the daemon)
+  preloadLogger(log);
+  loadLibc();
   stopWatchdog = notifier.startWatchdog();
   log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
   if (settings.simulate !== undefined && lc.mode === 'foreground') {

@@ -104,6 +104,15 @@ function makeLogger(opts: LoggerOptions): Logger {
   );
 }
 
+/**
+ * Build the real logger now: pino's modules are required and its destinations set up. The daemon calls it once it
+ * serves, so that no log line written later (at the open-file limit, say) needs a descriptor to load a module.
+ */
+export function preloadLogger(log: Logger): void {
+  // any property besides the level methods makes the lazy logger build the real one
+  void log.levels;
+}
+
 /** A logger that drops everything (for pure code under test and library use). */
 export function silentLogger(): Logger {
   return lazyLogger('silent', () => loadPino()({ level: 'silent' }));

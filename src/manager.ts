@@ -72,7 +72,7 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
       if (event === 'version_mismatch') {
         log.error({ event, pid: s.pid, uid: s.uid, ...detail, suppressed: t.held }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}${more}`);
       } else if (event === 'no_section') {
-        const reason = allocator.refusalReason();
+        const reason = allocator.lastRefusal;
         log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason, suppressed: t.held }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${reason}${more}`);
       } else {
         log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);

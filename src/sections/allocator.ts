@@ -111,22 +111,40 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
    */
   adoptedClaim: ((holder: Holder) => Section | undefined) | undefined;
 
+  /**
+   * Set by the ledger: make a grant durable before it is answered. Called with the section already naming its new
+   * holder; a returned reason refuses the grant (the section goes back to its previous holder, or free).
+   */
+  commitGrant: ((section: Section, holder: Holder) => string | undefined) | undefined;
+
+  /** Why the last acquire() returned null (for the refusal's log line). */
+  lastRefusal = '';
+
   /** First-fit grant: the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
   acquire(holder: Holder): Section | null {
     const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted) {
-      claimed.holder = holder;
-      this.emit('grant', claimed, holder);
-      return claimed;
-    }
+    if (claimed && claimed.holder?.adopted) return this.take(claimed, holder);
     for (const s of this.sections) {
-      if (s.holder === null && this.blockedReason(s) === undefined) {
-        s.holder = holder;
-        this.emit('grant', s, holder);
-        return s;
-      }
+      if (s.holder === null && this.blockedReason(s) === undefined) return this.take(s, holder);
     }
-    this.emit('refuse', holder, this.refusalReason());
+    return this.refuse(holder, this.refusalReason());
+  }
+
+  private take(s: Section, holder: Holder): Section | null {
+    const before = s.holder;
+    s.holder = holder;
+    const why = this.commitGrant?.(s, holder);
+    if (why !== undefined) {
+      s.holder = before;
+      return this.refuse(holder, why);
+    }
+    this.emit('grant', s, holder);
+    return s;
+  }
+
+  private refuse(holder: Holder, reason: string): null {
+    this.lastRefusal = reason;
+    this.emit('refuse', holder, reason);
     return null;
   }
 
