@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   try {
     // first of all: nothing in the run directory (pid file, ledger, sockets, a simulated host around it) is read or
     // written before this daemon holds its lock; a second daemon stops here having changed nothing
-    lockRunDir(settings.roots.run);
+    const runLock = lockRunDir(settings.roots.run);
+    process.once('exit', () => runLock.release());
     const pf = lc.takePidFile();
     if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
     if (settings.simulate !== undefined) {

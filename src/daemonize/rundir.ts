@@ -15,6 +15,8 @@ export interface RunDirLock {
   path: string;
   /** Held for the life of the process: the kernel drops the lock when it ends, however it ends. */
   fd: number;
+  /** Clean exit: remove the lock file while still holding it, then let go. */
+  release(): void;
 }
 
 function runDirError(dir: string, what: string): QatmgrError {
@@ -53,6 +55,25 @@ export function lockRunDir(dir: string, pid = process.pid, euid = process.geteui
   if (why) throw runDirError(dir, why);
 
   const p = path.join(dir, LOCK_NAME);
+  // a daemon that exits removes the file while it holds the lock: whoever locked the removed file meanwhile must
+  // see that the path now names another file (or none), and try again on the new one
+  for (let attempt = 1; ; attempt++) {
+    const held = lockOnce(dir, p, pid, euid, attempt === 4);
+    if (held) return held;
+  }
+}
+
+function sameFile(fd: number, p: string): boolean {
+  try {
+    const a = fs.fstatSync(fd);
+    const b = fs.lstatSync(p);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+function lockOnce(dir: string, p: string, pid: number, euid: number, last = false): RunDirLock | undefined {
   let fd: number;
   try {
     fd = fs.openSync(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o640);
@@ -72,13 +93,18 @@ export function lockRunDir(dir: string, pid = process.pid, euid = process.geteui
     const m = text.ok ? /^([0-9]{1,10})\n/.exec(text.data.toString('latin1')) : null;
     throw new QatmgrError(
       ErrorCodes.QATMGR_E_RUN_DIR_BUSY,
-      `another qatmgr${m ? ` (pid ${m[1]})` : ''} holds the run directory ${dir} (lock ${p}); this one changed nothing and exits`,
+      `Another qatmgr is running${m ? ` -- pid=${m[1]}` : ''}: it holds the run directory ${dir} (lock ${p}); this one changed nothing there`,
       { path: dir, pid: m ? Number(m[1]) : undefined },
     );
   }
   if (r !== 'locked') {
     fs.closeSync(fd);
     throw runDirError(dir, `cannot be locked: flock(${p}): ${r}`);
+  }
+  if (!sameFile(fd, p)) {
+    fs.closeSync(fd);
+    if (last) throw runDirError(dir, `cannot be locked: ${p} keeps being replaced`);
+    return undefined;
   }
   // the holder's pid, for the message a second daemon prints (the lock itself is what counts)
   try {
@@ -87,5 +113,14 @@ export function lockRunDir(dir: string, pid = process.pid, euid = process.geteui
   } catch {
     /* the lock is held; the pid text is only a courtesy */
   }
-  return { dir, path: p, fd };
+  let released = false;
+  return {
+    dir, path: p, fd,
+    release() {
+      if (released) return;
+      released = true;
+      try { if (sameFile(fd, p)) fs.unlinkSync(p); } catch { /* already gone */ }
+      try { fs.closeSync(fd); } catch { /* already closed */ }
+    },
+  };
 }
