@@ -139,3 +139,26 @@ export class LogThrottle {
     return { log: true, held };
   }
 }
+
+/**
+ * Per-event log lines that clients can cause (refusals, malformed frames, limits, timeouts) go through this: at most
+ * one line per key and second, and the next line written says how many were held back (`suppressed`), so a flood
+ * from any number of clients costs a few lines a second.
+ */
+export class ThrottledLog {
+  private readonly throttle: LogThrottle;
+
+  constructor(private readonly log: Logger, private readonly windowMs = 1000, now: () => number = Date.now) {
+    this.throttle = new LogThrottle(windowMs, now);
+  }
+
+  /** Write the line unless one with `key` went out within the window; `note` is added to the held-back count. */
+  write(level: 'info' | 'warn' | 'error', key: string, fields: Record<string, unknown>, msg: string, note = ''): boolean {
+    if (!this.log.isLevelEnabled(level)) return false;
+    const t = this.throttle.take(key);
+    if (!t.log) return false;
+    const more = t.held ? ` (${t.held} more like it in the last ${this.windowMs === 1000 ? 'second' : `${this.windowMs} ms`} not logged${note})` : '';
+    this.log[level]({ ...fields, suppressed: t.held }, `${msg}${more}`);
+    return true;
+  }
+}

@@ -41,11 +41,13 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
   try {
     if (settings.adminSocketPath !== null) {
       await prepareSocketPath(settings.adminSocketPath);
-      admin = new AdminServer({ socketPath: settings.adminSocketPath, gid: socketGid(settings) }, ctx, registry, counters, log);
+      admin = new AdminServer({ socketPath: settings.adminSocketPath, gid: socketGid(settings), idleTimeoutMs: settings.adminIdleTimeoutMs }, ctx, registry, counters, log);
       await admin.listen();
       log.info({ event: 'admin_ready', socket: settings.adminSocketPath }, `admin API on ${settings.adminSocketPath}`);
     }
     if (settings.metricsListen) {
+      // built now (prom-client required) rather than at the first scrape: a scrape at the fd limit needs no require()
+      void registry.contentType;
       http = new MetricsHttpServer(settings.metricsListen, registry, log);
       const bound = await http.listen();
       ctx.metricsAddress = formatListenAddress(bound);

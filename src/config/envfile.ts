@@ -111,11 +111,11 @@ export function parseEnvText(text: string, path: string): EnvFile {
 }
 
 /**
- * Read and parse a file; `missingOk` returns an empty result for ENOENT (systemd's `-` prefix). Only a regular file of
- * at most 1 MiB is read: a FIFO or /dev/zero given as --config is an error, never a hang.
+ * Read and parse a file; `missingOk` returns an empty result for ENOENT (systemd's `-` prefix). At most 1 MiB is read,
+ * never blocking: a FIFO or /dev/zero given as --config is an error, never a hang (/dev/null reads as empty).
  */
 export function readEnvFile(path: string, missingOk: boolean): EnvFile {
-  const r = readBounded(path, { maxBytes: MAX_ENV_FILE_BYTES });
+  const r = readBounded(path, { maxBytes: MAX_ENV_FILE_BYTES, allowCharDevice: true });
   if (!r.ok) {
     if (r.code === 'ENOENT' && missingOk) return { path, entries: [], values: new Map() };
     throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: ${r.why}`, { path });

@@ -18,6 +18,8 @@ export interface BoundedReadOptions {
   singleLink?: boolean;
   /** Return the first `maxBytes` of a longer file instead of refusing it. */
   truncate?: boolean;
+  /** Read a character device too, within the bound (`--config /dev/null` is an empty file; /dev/zero is too long). */
+  allowCharDevice?: boolean;
 }
 
 function describeMode(st: fs.Stats): string {
@@ -48,7 +50,7 @@ export function readBounded(p: string, opts: BoundedReadOptions): BoundedRead {
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { ok: false, code: 'ENOTREG', why: `is ${describeMode(st)}, not a regular file` };
+    if (!st.isFile() && !(opts.allowCharDevice && st.isCharacterDevice())) return { ok: false, code: 'ENOTREG', why: `is ${describeMode(st)}, not a regular file` };
     if (opts.singleLink && st.nlink > 1) return { ok: false, code: 'EMLINK', why: `has ${st.nlink} hard links` };
     const chunks: Buffer[] = [];
     let total = 0;

@@ -33,6 +33,10 @@ export interface Settings {
   /** Close an idle connection after this long; 0 = never (upstream behaviour: clients hold sections for their life). */
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Client connections one uid may hold; undefined = all but min(64, max/4) of --max-connections. */
+  maxConnectionsPerUid: number | undefined;
+  /** Close an admin connection this long after its last complete request. */
+  adminIdleTimeoutMs: number;
   protocolVersion: number;
   /** Raw `ServicesEnabled` of the settings file (provisioning reads it; the daemon only reports it). */
   servicesEnabled: string | undefined;
@@ -71,6 +75,8 @@ const OPTIONS = {
   'first-request-timeout': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
+  'max-connections-per-uid': { type: 'string' },
+  'admin-idle-timeout': { type: 'string' },
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
@@ -109,8 +115,13 @@ Simulator:
 
 Connections:
   --first-request-timeout=MS close a connection silent for this long after accept (default 1000)
-  --idle-timeout=MS          close a connection idle this long, 0 = never (default 0)
-  --max-connections=N        concurrent connections (default 1024)
+  --idle-timeout=MS          close a connection this long after its last complete request, 0 = never
+                             (default 0)
+  --max-connections=N        concurrent connections (default 1024; lowered to fit RLIMIT_NOFILE). At the cap the
+                             connection idle longest that holds no section is closed for the newcomer
+  --max-connections-per-uid=N  connections one user other than root may hold (default: all but min(64, N/4)
+                             of the cap)
+  --admin-idle-timeout=MS    close an admin connection this long after its last request (default 10m)
   --protocol-version=V       advertised protocol version (default 0x1a08, libqat 26.08)
 
 Environment: POLICY (as --policy), PIDFILE (pid file path).
@@ -233,10 +244,12 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   };
   const firstRequestTimeoutMs = ms('first-request-timeout', 1000, 1, 3_600_000);
   const idleTimeoutMs = ms('idle-timeout', 0, 0, 30 * 86_400_000);
-  const maxConnections = rangeInt(
-    o['max-connections'] !== undefined ? { value: o['max-connections'], source: 'cli', where: `command line: --max-connections=${showValue(o['max-connections'])}` } : undefined,
-    1024, 1, 1_000_000,
-  );
+  const cliInt = (name: 'max-connections' | 'max-connections-per-uid'): Raw | undefined =>
+    o[name] !== undefined ? { value: o[name], source: 'cli', where: `command line: --${name}=${showValue(o[name])}` } : undefined;
+  const maxConnections = rangeInt(cliInt('max-connections'), 1024, 1, 1_000_000);
+  const perUidRaw = cliInt('max-connections-per-uid');
+  const maxConnectionsPerUid = perUidRaw ? rangeInt(perUidRaw, 0, 1, 1_000_000) : undefined;
+  const adminIdleTimeoutMs = ms('admin-idle-timeout', 600_000, 1000, 30 * 86_400_000);
   let protocolVersion = DEFAULT_PROTOCOL_VERSION;
   if (o['protocol-version'] !== undefined) {
     const t = o['protocol-version'].trim();
@@ -276,6 +289,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       firstRequestTimeoutMs,
       idleTimeoutMs,
       maxConnections,
+      maxConnectionsPerUid,
+      adminIdleTimeoutMs,
       protocolVersion,
       servicesEnabled: svc?.value,
       adminSocketPath,
