@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QatClient } from '../src/client/qatclient.js';
 import { AdminClient } from '../src/admin/client.js';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DAEMON = path.join(HERE, '..', 'daemon', 'qatmgr.js');

@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { QatClient } from '../src/native/qat-client.js';
-import { makePayload } from '../src/native/qat-engine.js';
+import { QatClient } from '../src/libqat/qat-client.js';
+import { makePayload } from '../src/libqat/qat-engine.js';
 import { runSelftest } from '../src/selftest/run.js';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root from dist/bench/ or bench/. */

@@ -1,7 +1,7 @@
 // Bench: full libqat handshakes/s and p99 at 1/8/64 clients, policy 0 and 1, ours vs the C thread-per-connection reference.
 
 import path from 'node:path';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 import { dumpReplyTable } from './replytable.js';
 import { buildC, tree, startOurs, startReference, runLoad, median, fmt, pointSeconds, repeats, BUILD, RUNROOT, REFUSED_BACKOFF_US, type LoadResult } from './lib.js';
 

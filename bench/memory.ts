@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 import { dumpReplyTable } from './replytable.js';
 import { buildC, tree, startOurs, startReference, rssMb, sleep, fmt, BUILD, RUNROOT, type Server } from './lib.js';
 

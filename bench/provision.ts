@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseSimSpec, generateHost } from '../src/sim/index.js';
+import { parseSimSpec, generateHost, chooseKernelFs } from '../src/sim/index.js';
 import { simulatedRoots } from '../src/config/roots.js';
 import { provision, type ProvisionReport } from '../src/provision/index.js';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 
 const SPEC = '4xxx:8x16,sriov=off';
 const TARGET_MS = 2000;
@@ -18,6 +18,7 @@ async function once(dir: string, dryRun: boolean): Promise<{ wallMs: number; cpu
   const t0 = performance.now();
   const report = await provision({
     roots,
+    kfs: chooseKernelFs(roots, {}),
     configPath: path.join(roots.etc, 'sysconfig', 'qat'),
     configExplicit: false,
     env: {},

@@ -49,7 +49,7 @@ export function dumpReplyTable(treeDir: string, policy: number, outFile: string)
   for (const q of globals) { blob(parts, q); blob(parts, handleRequest(q, free, ctx)); }
 
   for (const sec of m.allocator.sections) {
-    const r = m.allocator.replies(sec);
+    const r = ctx.replies.for(sec);
     blob(parts, r.get);
     blob(parts, r.nameBytes);
     const s: Session = { connId: 1, pid: 0, uid: 0, gid: 0, section: null, replies: r, requests: 0 };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseSimSpec, generateHost } from '../src/sim/index.js';
 import { simulatedRoots } from '../src/config/roots.js';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 import { writeLedger, LEDGER_FORMAT, type LedgerData } from '../src/sections/ledger.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { renderTable } from '../src/cli/table.js';
+import { renderTable } from '../src/text/table.js';
 import { buildC, tree, daemonCommand, daemonArgs, median, fmt, repeats, BUILD, RUNROOT } from './lib.js';
 
 const TREES: Array<{ spec: string; vfs: number; targetMs: number }> = [

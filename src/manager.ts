@@ -6,8 +6,7 @@ import { discover, type Inventory } from './platform/discover.js';
 import { SysfsCapabilitySource, type CapabilitySource } from './devices/capabilities.js';
 import { buildPlan } from './sections/plan.js';
 import { Allocator } from './sections/allocator.js';
-import { buildPfReplies } from './protocol/replies.js';
-import { buildBadReplies, type ServeContext } from './protocol/handler.js';
+import { createServeContext, type ServeContext } from './protocol/handler.js';
 import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
 import { lookupGroup } from './server/listen.js';
@@ -58,27 +57,22 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
   if (caps instanceof SysfsCapabilitySource) {
     for (const n of caps.notes) log[n.level]({ event: 'capabilities_fallback', bdf: n.pf }, n.message);
   }
-  const allocator = new Allocator(plan, settings.protocolVersion, inventory.vm);
+  const allocator = new Allocator(plan);
+  const ctx: ServeContext = createServeContext(settings.protocolVersion, allocator, inventory.pfs, inventory.vm);
   // replies are encoded right after this returns, in slices, so the daemon starts accepting first (see warmLater)
-  void allocator.warmLater();
+  void ctx.replies.warmLater();
   // one throttle for every line a client can cause: the server's and the handler's
   const clientLog = new ThrottledLog(log);
-  const ctx: ServeContext = {
-    version: settings.protocolVersion,
-    allocator,
-    pf: buildPfReplies(settings.protocolVersion, inventory.pfs),
-    bad: buildBadReplies(settings.protocolVersion),
-    onNote: (s, event, detail) => {
-      // refusals and version mismatches can come by the thousand per second: one line per second each, with a count
-      if (event === 'version_mismatch') {
-        clientLog.write('error', event, { event, pid: s.pid, uid: s.uid, ...detail }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}`);
-      } else if (event === 'no_section') {
-        const reason = allocator.lastRefusal;
-        clientLog.write('warn', event, { event, pid: s.pid, uid: s.uid, ...detail, reason }, `No section available for process ${showValue(String(detail.processName), 64)} (pid ${s.pid}): ${reason}`, '; qatctl events lists each');
-      } else {
-        clientLog.write('warn', event, { event, pid: s.pid, uid: s.uid, ...detail }, event);
-      }
-    },
+  ctx.onNote = (s, event, detail) => {
+    // refusals and version mismatches can come by the thousand per second: one line per second each, with a count
+    if (event === 'version_mismatch') {
+      clientLog.write('error', event, { event, pid: s.pid, uid: s.uid, ...detail }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}`);
+    } else if (event === 'no_section') {
+      const reason = allocator.lastRefusal;
+      clientLog.write('warn', event, { event, pid: s.pid, uid: s.uid, ...detail, reason }, `No section available for process ${showValue(String(detail.processName), 64)} (pid ${s.pid}): ${reason}`, '; qatctl events lists each');
+    } else {
+      clientLog.write('warn', event, { event, pid: s.pid, uid: s.uid, ...detail }, event);
+    }
   };
   allocator.on('grant', (s, h) => {
     log.info({ event: 'grant', section: s.name, pid: h.pid, uid: h.uid, bdf: s.plan.devices.map((d) => d.vf.bdf), processName: h.processName }, `section ${s.name} granted to pid ${h.pid}`);

@@ -19,6 +19,7 @@ export function rescan(manager: Manager, settings: Settings, log: Logger): Recon
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
   const present = new Set(inventory.vfs.map((v) => v.bdf));
   const report = reconcileSections(manager.allocator, plan, present);
+  manager.ctx.replies.warm();
   manager.inventory = inventory;
   manager.ctx.pf = buildPfReplies(manager.ctx.version, inventory.pfs);
   if (settings.policy !== manager.settings.policy) {

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import type { CliIo } from './command.js';
 import { AdminClient } from '../admin/client.js';
-import { renderTable, type Cell } from './table.js';
+import { renderTable, type Cell } from '../text/table.js';
+import { painter, type Colour } from '../text/colour.js';
 
 export const DEFAULT_RUN_DIR = '/run/qat';
 
@@ -56,15 +57,6 @@ export async function withAdmin<T>(v: AdminOptionValues, io: CliIo, fn: (c: Admi
 
 export function writeJson(io: CliIo, value: unknown): void {
   io.out.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export type Colour = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';
-const SGR: Record<Colour, string> = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' };
-
-/** Colour only on a terminal, and never when NO_COLOR is set. */
-export function painter(io: CliIo): (text: string, c: Colour | undefined) => string {
-  const on = io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
-  return (text, c) => (on && c ? `\x1b[${SGR[c]}m${text}\x1b[0m` : text);
 }
 
 /** An aligned table with an optional colour per row (applied after alignment so widths stay right). */

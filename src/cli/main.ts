@@ -1,9 +1,9 @@
 // qatctl: dispatch to a subcommand, print errors with their code, map them to exit statuses.
 
-import type { CliIo } from '../cli/command.js';
+import type { CliIo } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { isQatmgrError } from '../errors.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../text/table.js';
 
 export const VERSION = '0.1.0';
 

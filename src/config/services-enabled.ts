@@ -2,7 +2,7 @@
 
 import type { EnvEntry } from './envfile.js';
 import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
-import { SERVICE_ORDER, sortServices, type Service } from '../provision/service-rules.js';
+import { SERVICE_ORDER, sortServices, type Service } from '../kernel/services.js';
 
 /**
  * Parse ServicesEnabled leniently where upstream was brittle: any order and case, blanks around tokens,

@@ -5,7 +5,8 @@ import type { Roots } from '../config/roots.js';
 import type { PfInfo } from '../platform/pfs.js';
 import type { VfInfo } from '../platform/discover.js';
 import { readAttr } from '../platform/fsio.js';
-import { Cap, FALLBACK_CAPS, MAP_CRYPTO_DEFAULT, MAP_DC_ONLY, RING_PAIRS, RingCode, splitServices, type ServiceName } from './services.js';
+import { FALLBACK_CAPS, MAP_CRYPTO_DEFAULT, MAP_DC_ONLY, splitServices } from './services.js';
+import { Cap, capsForServices, ringMapForServices } from '../kernel/capabilities.js';
 
 export interface FwCaps {
   compAlgos: number;
@@ -35,39 +36,6 @@ export interface CapabilitySource {
 
 export function fallbackCaps(): VfCaps {
   return { capabilityMask: FALLBACK_CAPS, extDcCaps: 0, fwCaps: undefined, ringMap: MAP_CRYPTO_DEFAULT, source: 'fallback' };
-}
-
-const SYM_CAPS = Cap.CRYPTO_SYMMETRIC | Cap.CIPHER | Cap.AUTHENTICATION | Cap.CRYPTO_SHA3 | Cap.HKDF | Cap.SHA3_EXT |
-  Cap.AESGCM_SPC | Cap.CHACHA_POLY | Cap.AES_V2;
-const ASYM_CAPS = Cap.CRYPTO_ASYMMETRIC | Cap.ECEDMONT;
-const DC_CAPS = Cap.COMPRESSION | Cap.CNV_INTEGRITY | Cap.CNV_INTEGRITY64 | Cap.LZ4_COMPRESSION | Cap.LZ4S_COMPRESSION;
-
-const CODE: Record<ServiceName, number> = { dc: RingCode.COMP, dcc: RingCode.COMP, decomp: RingCode.DECOMP, asym: RingCode.ASYM, sym: RingCode.SYM };
-/** Which service takes the even ring pairs when two share a VF (matches behaviour §9.4: dc, then asym, then sym). */
-const RANK: Record<ServiceName, number> = { dc: 0, dcc: 0, decomp: 1, asym: 2, sym: 3 };
-
-/**
- * Ring-to-service map the kernel reports for a services list (behaviour §9.4, 4xxx rules: one service on all four
- * pairs; two services alternate, the higher-ranked on pairs 0 and 2). Three-service lists (420xx/6xxx) cycle over the
- * pairs in rank order; that placement is not verified against the kernel.
- */
-export function ringMapForServices(services: ServiceName[]): number {
-  const list = services.includes('dcc') ? ['dcc' as ServiceName] : [...services].sort((a, b) => RANK[a] - RANK[b]);
-  if (list.length === 0) return MAP_CRYPTO_DEFAULT;
-  let map = 0;
-  for (let i = 0; i < RING_PAIRS; i++) map |= CODE[list[i % list.length]] << (3 * i);
-  return map;
-}
-
-/** Capability mask matching a services list (no sym/asym bits on a dc-only PF, and so on). */
-export function capsForServices(services: ServiceName[]): number {
-  let mask = 0;
-  for (const s of services) {
-    if (s === 'sym') mask |= SYM_CAPS;
-    else if (s === 'asym') mask |= ASYM_CAPS;
-    else mask |= DC_CAPS;
-  }
-  return mask;
 }
 
 /** Upstream's post-processing of a map: 0 -> crypto default; crypto default with a compression-only mask -> DC map. */

@@ -1,7 +1,8 @@
 // Instance maths for one VF (behaviour §10.2–§10.3): counts, services bits and the bank of each instance.
 
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { Cap, RING_PAIRS, RingCode, Serv } from './services.js';
+import { Serv } from './services.js';
+import { Cap, RING_PAIRS, RingCode } from '../kernel/capabilities.js';
 
 export type InstanceKind = 'asym' | 'sym' | 'dc' | 'decomp';
 /** Creation order of a VF's instances: drives the CPU round-robin and the name counters. */

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import { under } from '../config/roots.js';
-import { familyByPfId, familyByVfId, INTEL_VENDOR, type Family } from '../devices/catalogue.js';
+import { familyByPfId, familyByVfId, INTEL_VENDOR, type Family } from '../kernel/catalogue.js';
 import { parseBdf } from '../platform/pci.js';
 import { legacyById, type LegacyGeneration } from './pci-ids.js';
 

@@ -124,3 +124,10 @@ export function pidfdOpen(pid: number): { fd: number } | { errno: number } {
 }
 
 export const ERRNO = koffi.os.errno;
+
+/** Call `onReadable` from the event loop when `fd` becomes readable (the handle does not keep the loop alive). */
+export function watchReadable(fd: number, onReadable: () => void): { close(): void } {
+  const handle = koffi.node.poll(fd, { readable: true }, onReadable);
+  handle.unref();
+  return handle;
+}

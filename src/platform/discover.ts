@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import type { Logger } from '../log.js';
-import { familyByVfId, isQatPfId, INTEL_VENDOR, type Family } from '../devices/catalogue.js';
+import { familyByVfId, isQatPfId, INTEL_VENDOR, type Family } from '../kernel/catalogue.js';
 import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
 import fs from 'node:fs';
 import { readAttr, readText, probeOpenRw, listDir, parseHexAttr, type ReadResult } from './fsio.js';

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
-import { PF_DRIVERS, type PfDriver } from '../devices/catalogue.js';
+import { PF_DRIVERS, type PfDriver } from '../kernel/catalogue.js';
 import { QatmgrError, ErrorCodes } from '../errors.js';
 import { listDir } from './fsio.js';
 import { parseBdf, packBdf16, type PciAddress } from './pci.js';

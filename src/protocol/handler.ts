@@ -3,7 +3,9 @@
 import { HEADER_SIZE, MsgType, REQUEST_LEN, BadText, INSTANCE_TYPES, instanceTypeIndex } from './constants.js';
 import { encodeBad, encodeHeaderOnly } from './encode.js';
 import { readCString, sanitisedNameLength, readDeviceNum, readInstanceRequest } from './decode.js';
-import type { SectionReplies, PfReplies } from './replies.js';
+import { buildPfReplies, type SectionReplies, type PfReplies } from './replies.js';
+import { SectionReplyCache } from './reply-cache.js';
+import type { PfInfo } from '../platform/pfs.js';
 import type { Allocator, Section } from '../sections/allocator.js';
 
 /** Pre-encoded BAD replies (they depend only on the server version). */
@@ -55,10 +57,23 @@ export interface Session {
 export interface ServeContext {
   version: number;
   allocator: Allocator;
+  /** Encoded replies of each section. */
+  replies: SectionReplyCache;
   pf: PfReplies;
   bad: BadReplies;
   /** Called for refusals and mismatches worth a log line. */
   onNote?: (session: Session, event: string, detail: Record<string, unknown>) => void;
+}
+
+/** Everything the handler answers from, for `allocator`'s sections and the PF table `pfs`. */
+export function createServeContext(version: number, allocator: Allocator, pfs: PfInfo[], vm: boolean): ServeContext {
+  return {
+    version,
+    allocator,
+    replies: new SectionReplyCache(version, vm, allocator),
+    pf: buildPfReplies(version, pfs),
+    bad: buildBadReplies(version),
+  };
 }
 
 /** What the handler decided besides the reply (for logs, metrics and the admin view). */
@@ -145,7 +160,7 @@ function sectionGet(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
     return ctx.bad.noSection;
   }
   s.section = sec;
-  s.replies = ctx.allocator.replies(sec);
+  s.replies = ctx.replies.for(sec);
   return s.replies.get;
 }
 

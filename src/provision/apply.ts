@@ -4,10 +4,11 @@ import path from 'node:path';
 import os from 'node:os';
 import util from 'node:util';
 import type { Roots } from '../config/roots.js';
-import type { KernelFs, NodeStat } from './kernelfs.js';
+import type { KernelFs, NodeStat } from '../platform/kernelfs.js';
 import { readPf, readPfVfs, readVf, pciDevicesDir, type Inventory, type PfInfo, type VfInfo } from './inventory.js';
 import type { Plan, PfPlan, Step } from './plan.js';
-import { VFIO_DRIVER, NODE_GROUP_BITS, HUGEPAGES_GROUP_BITS } from './plan.js';
+import { NODE_GROUP_BITS, HUGEPAGES_GROUP_BITS } from './plan.js';
+import { VFIO_DRIVER } from '../kernel/drivers.js';
 import { isKernelVf, type KernelVfRule } from './config.js';
 import { QatmgrError } from '../errors.js';
 

@@ -6,7 +6,7 @@ import { KNOWN_FILE_KEYS, MAX_POLICY } from '../config/settings.js';
 import { parseIntInRange } from '../config/numbers.js';
 import { parseBdf, formatBdf } from '../platform/pci.js';
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import type { Service } from './service-rules.js';
+import type { Service } from '../kernel/services.js';
 import { parseServicesValue } from '../config/services-enabled.js';
 
 export interface WantedServices {

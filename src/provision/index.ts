@@ -2,8 +2,7 @@
 
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
-import { RealKernelFs, simulatedHostDir, type KernelFs } from './kernelfs.js';
-import { SimKernelFs } from '../sim/kernel.js';
+import type { KernelFs } from '../platform/kernelfs.js';
 import { readProvisionConfig, type ProvisionConfig } from './config.js';
 import { readInventory } from './inventory.js';
 import { checkReadiness, waitReady, type NotReady } from './readiness.js';
@@ -29,8 +28,8 @@ export interface ProvisionOptions {
   pollMs?: number;
   bindRetries?: number;
   retryDelayMs?: number;
-  /** Use this kernel layer instead of choosing one from the roots. */
-  kfs?: KernelFs;
+  /** The kernel layer to write through (the real machine, or a simulated kernel: the caller chooses). */
+  kfs: KernelFs;
   progress?: (line: string) => void;
   log?: (line: string) => void;
 }
@@ -46,12 +45,6 @@ export interface ProvisionReport {
   dryRun: boolean;
   result: ApplyResult | undefined;
   timings: { readyWaitMs: number; planMs: number; applyMs: number; retryWaitMs: number };
-}
-
-/** The simulated kernel when the roots point into a simulated host (DIR/sim.json), else the real machine. */
-export function chooseKernelFs(roots: Roots, env: NodeJS.ProcessEnv): KernelFs {
-  const dir = simulatedHostDir(roots);
-  return dir ? new SimKernelFs(dir, { env, roots }) : new RealKernelFs();
 }
 
 function hugepagesState(kfs: KernelFs, roots: Roots): HugepagesState {
@@ -73,7 +66,7 @@ function hugepagesState(kfs: KernelFs, roots: Roots): HugepagesState {
 }
 
 export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
-  const kfs = o.kfs ?? chooseKernelFs(o.roots, o.env);
+  const kfs = o.kfs;
   const cfg: ProvisionConfig = readProvisionConfig({ configPath: o.configPath, explicit: o.configExplicit, env: o.env, cliPolicy: o.cliPolicy, cliGroup: o.cliGroup });
   let inv = readInventory(kfs, o.roots);
   let readyWaitMs = 0;

@@ -2,10 +2,10 @@
 
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
-import { INTEL_VENDOR, familyByPfId, familyByVfId, type Family } from '../devices/catalogue.js';
+import { INTEL_VENDOR, familyByPfId, familyByVfId, type Family } from '../kernel/catalogue.js';
 import { parseBdf, formatBdf } from '../platform/pci.js';
-import type { KernelFs, NodeStat } from './kernelfs.js';
-import { readServiceSet, type Service } from './service-rules.js';
+import type { KernelFs, NodeStat } from '../platform/kernelfs.js';
+import { readServiceSet, type Service } from '../kernel/services.js';
 
 export interface VfInfo {
   bdf: string;

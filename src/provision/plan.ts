@@ -6,9 +6,9 @@ import { predictVfAddress, type Inventory, type PfInfo, type VfInfo, type Ignore
 import type { ProvisionConfig } from './config.js';
 import { isKernelVf } from './config.js';
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { allowedSets, familySupports, formatServices, sameServices, SERVICE_RULES, type Service } from './service-rules.js';
+import { VFIO_DRIVER } from '../kernel/drivers.js';
+import { allowedSets, familySupports, formatServices, sameServices, SERVICE_RULES, type Service } from '../kernel/services.js';
 
-export const VFIO_DRIVER = 'vfio-pci';
 /** Group bits every QAT /dev/vfio node gets (upstream: chmod +060). */
 export const NODE_GROUP_BITS = 0o060;
 /** Group bits of the hugepages directory (upstream: chmod +070). */

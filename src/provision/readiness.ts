@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
-import type { KernelFs } from './kernelfs.js';
+import type { KernelFs } from '../platform/kernelfs.js';
 import type { Inventory } from './inventory.js';
 import { QatmgrError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 // Human-readable text of a provisioning plan and its outcome (tables for qatctl provision).
 
-import { renderTable } from '../cli/table.js';
+import { renderTable } from '../text/table.js';
 import type { ProvisionReport } from './index.js';
 
 export function renderReport(r: ProvisionReport): string {

@@ -2,7 +2,6 @@
 
 import { EventEmitter } from 'node:events';
 import type { PlannedSection, PlannedDevice } from './plan.js';
-import { buildSectionReplies, type SectionReplies } from '../protocol/replies.js';
 
 export interface Holder {
   /** Connection id (the owner); unique for the daemon's life. */
@@ -41,9 +40,8 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   readonly sections: Section[];
   /** VFs taken out of service (by bdf): their sections are not granted to new clients. */
   private readonly outOfService = new Map<string, string>();
-  private readonly repliesCache = new Map<number, SectionReplies>();
 
-  constructor(plan: PlannedSection[], private readonly version: number, private readonly vm: boolean) {
+  constructor(plan: PlannedSection[]) {
     super();
     this.sections = plan.map((p) => ({ index: p.index, name: p.name, plan: p, holder: null }));
   }
@@ -66,43 +64,6 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     }
     if (!this.hasUsableVf(s)) return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
     return undefined;
-  }
-
-  /** Encoded replies for a section (built on first use, rebuilt when its VF set changes). */
-  replies(s: Section): SectionReplies {
-    let r = this.repliesCache.get(s.index);
-    if (!r) {
-      r = buildSectionReplies(this.version, s.name, this.servedDevices(s), this.vm);
-      this.repliesCache.set(s.index, r);
-    }
-    return r;
-  }
-
-  /** Pre-encode every section's replies (start-up), so that no request pays for it. */
-  warm(): void {
-    for (const s of this.sections) if (this.hasUsableVf(s)) this.replies(s);
-  }
-
-  /**
-   * Pre-encode every section's replies from the event loop, a few milliseconds at a time, so the socket can start
-   * accepting first (on 4096 VFs encoding takes ~200 ms). A request for a section not encoded yet builds it then,
-   * as replies() always does. Resolves when every section is encoded.
-   */
-  warmLater(sliceMs = 5): Promise<void> {
-    return new Promise((resolve) => {
-      let i = 0;
-      const step = (): void => {
-        const until = performance.now() + sliceMs;
-        while (i < this.sections.length) {
-          const s = this.sections[i++];
-          if (this.hasUsableVf(s)) this.replies(s);
-          if (performance.now() >= until) break;
-        }
-        if (i < this.sections.length) setImmediate(step);
-        else resolve();
-      };
-      setImmediate(step);
-    });
   }
 
   /**
@@ -204,11 +165,6 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
 
   isOutOfService(bdf: string): boolean {
     return this.outOfService.has(bdf);
-  }
-
-  /** A VF's availability changed (probe, rescan): its section's encoded replies are rebuilt on next use. */
-  invalidate(index: number): void {
-    this.repliesCache.delete(index);
   }
 
   counts(): { total: number; held: number; free: number; blocked: number } {

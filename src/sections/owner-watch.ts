@@ -1,7 +1,6 @@
 // Tell when a process (pid + start time) exits: a pidfd polled on the event loop where the kernel has one, else a bounded /proc poll.
 
-import koffi from 'koffi';
-import { pidfdOpen, closeFd } from '../native/unix-dgram.js';
+import { pidfdOpen, closeFd, watchReadable, ERRNO } from '../native/unix-dgram.js';
 import { mayBeSameProcess } from '../platform/processes.js';
 import type { OpenFn } from '../platform/fd-reserve.js';
 
@@ -54,8 +53,7 @@ export class OwnerWatch {
           return 'pidfd';
         }
         const fd = r.fd;
-        const handle = koffi.node.poll(fd, { readable: true }, () => this.fire(w));
-        handle.unref();
+        const handle = watchReadable(fd, () => this.fire(w));
         w.method = 'pidfd';
         w.stop = () => {
           handle.close();
@@ -65,7 +63,7 @@ export class OwnerWatch {
         return 'pidfd';
       }
       // ESRCH: already gone
-      if (r.errno === koffi.os.errno.ESRCH) {
+      if (r.errno === ERRNO.ESRCH) {
         setImmediate(onExit);
         return 'pidfd';
       }

@@ -72,10 +72,8 @@ export function reconcileSections(allocator: Allocator, plan: PlannedSection[], 
     next.push({ index: -1, name, plan: { ...p, name }, holder: null });
   }
   next.sort((a, b) => suffix(a.name) - suffix(b.name));
-  const oldCount = before.length;
   before.splice(0, before.length, ...next);
   before.forEach((s, i) => (s.index = i));
-  for (let i = 0; i < Math.max(oldCount, before.length); i++) allocator.invalidate(i);
 
   // a removed VF that a holder still has stays in its section, out of service for whoever comes next
   for (const r of report.removedWhileHeld) allocator.setOutOfService(r.bdf, 'removed from the system');
@@ -84,7 +82,6 @@ export function reconcileSections(allocator: Allocator, plan: PlannedSection[], 
       if (present.has(b) && allocator.isOutOfService(b)) allocator.setOutOfService(b, undefined);
     }
   }
-  allocator.warm();
   report.sectionsAfter = before.length;
   return report;
 }

@@ -1,6 +1,6 @@
 // Human output of the selftest: the per-instance table, the verdict line, and the TTY progress bar.
 
-import { renderTable } from '../cli/table.js';
+import { renderTable } from '../text/table.js';
 import type { SelftestReport } from './run.js';
 
 function bdfOf(busAddress: number): string {

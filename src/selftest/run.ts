@@ -1,7 +1,7 @@
 // The selftest itself: start as a libqat client, load every DC and CY instance with verified work, measure it.
 
 import crypto from 'node:crypto';
-import { QatClient, type InstanceDesc, type LoadStats } from '../native/qat-client.js';
+import { QatClient, type InstanceDesc, type LoadStats } from '../libqat/qat-client.js';
 
 export interface SelftestOptions {
   name: string;

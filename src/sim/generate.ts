@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { FAMILIES } from '../devices/catalogue.js';
+import { FAMILIES } from '../kernel/catalogue.js';
 import { simulatedRoots, type Roots } from '../config/roots.js';
 import { parseBdf } from '../platform/pci.js';
 import type { SimHost, SimPf, SimVf } from './spec.js';
@@ -11,6 +11,12 @@ import { writeUserland } from './userland.js';
 
 /** Marker file that says a directory is a simulated host (and what it holds). */
 export const SIM_MARKER = 'sim.json';
+
+/** The directory of a simulated host the roots point into (the parent of the sysfs root holding sim.json), if any. */
+export function simulatedHostDir(roots: Roots): string | undefined {
+  const dir = path.dirname(path.resolve(roots.sys));
+  return fs.existsSync(path.join(dir, SIM_MARKER)) ? dir : undefined;
+}
 
 /** First IOMMU group number of VFs in a generated host (PF groups are 40 + PF index). */
 export function vfGroupBase(pfCount: number): number {

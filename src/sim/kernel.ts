@@ -5,7 +5,7 @@
 // - drivers/crypto/intel/qat/qat_common/adf_sysfs.c
 //     state_store: "up"/"down" (sysfs_match_string) else -EINVAL; "down" when already down and "up" when
 //       already up succeed without effect.
-//     cfg_services_store: value checked first (-EINVAL, see src/provision/service-rules.ts), then -EINVAL
+//     cfg_services_store: value checked first (-EINVAL, see src/kernel/services.ts), then -EINVAL
 //       while the device is up ("must be down to reconfigure the service"); the written text is kept.
 // - drivers/crypto/intel/qat/qat_common/adf_init.c adf_dev_stop()/adf_dev_shutdown(): bringing a PF down
 //   calls hw_data->disable_iov() = adf_disable_sriov(): its VFs disappear (sriov_numvfs reads 0).
@@ -26,42 +26,17 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { RealKernelFs, type KernelFs } from '../provision/kernelfs.js';
+import { RealKernelFs, type KernelFs } from '../platform/kernelfs.js';
+import { VFIO_DRIVER, driverOfModule } from '../kernel/drivers.js';
+import { WRITABLE_ATTRS } from '../kernel/sysfs.js';
+import { numVfsStore } from '../kernel/sriov.js';
 import { simulatedRoots, type Roots } from '../config/roots.js';
-import { FAMILIES, familyByPfId, familyByVfId, type Family } from '../devices/catalogue.js';
+import { familyByPfId, familyByVfId, type Family } from '../kernel/catalogue.js';
 import { parseBdf, formatBdf } from '../platform/pci.js';
-import { kernelParseServices } from '../provision/service-rules.js';
+import { kernelParseServices } from '../kernel/services.js';
 import { FaultInjector, readFaultsFile, parseFaultSpec, sysError } from './faults.js';
-import { Writer, writeVf, vfGroupBase, SIM_MARKER } from './generate.js';
+import { Writer, writeVf, vfGroupBase, SIM_MARKER, simulatedHostDir } from './generate.js';
 import { vfAddress, type SimHost } from './spec.js';
-
-/** sysfs attributes that have a store method (writable); any other sysfs write is -EACCES. */
-const WRITABLE = new Set([
-  'state', 'cfg_services', 'pm_idle_enabled', 'auto_reset', 'rp2srv', 'sriov_numvfs', 'sriov_drivers_autoprobe',
-  'driver_override', 'bind', 'unbind', 'new_id', 'remove_id', 'reset', 'remove', 'rescan',
-]);
-
-const VFIO_DRIVER = 'vfio-pci';
-
-/** Module that provides a driver, for modprobe and /proc/modules. */
-function moduleOfDriver(name: string): string | undefined {
-  if (name === VFIO_DRIVER) return 'vfio_pci';
-  for (const f of Object.values(FAMILIES)) {
-    if (f.pfDriver === name) return f.module;
-    if (f.vfDriver === name) return `qat_${f.vfDriver}`;
-  }
-  return undefined;
-}
-
-function driverOfModule(mod: string): string | undefined {
-  const m = mod.replace(/-/g, '_');
-  if (m === 'vfio_pci') return VFIO_DRIVER;
-  for (const f of Object.values(FAMILIES)) {
-    if (f.module === m) return f.pfDriver;
-    if (`qat_${f.vfDriver}` === m) return f.vfDriver;
-  }
-  return undefined;
-}
 
 export interface SimKernelOptions {
   /** Environment to read QATSIM_FAULT from (default process.env). */
@@ -160,7 +135,7 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
       return;
     }
     const attr = path.basename(real);
-    if (!WRITABLE.has(attr)) throw sysError('EACCES', 'open', abs);
+    if (!WRITABLE_ATTRS.has(attr)) throw sysError('EACCES', 'open', abs);
     const parent = path.dirname(real);
     const fail = (code: string): never => {
       throw sysError(code, 'write', abs);
@@ -228,24 +203,17 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
   }
 
   private storeNumVfs(dev: string, data: string, fail: (c: string) => never): void {
-    const v = data.endsWith('\n') ? data.slice(0, -1) : data;
-    if (!/^\+?[0-9]+$/.test(v) || Number(v) > 0xffff) fail('EINVAL');
-    const n = Number(v);
     const total = Number(fs.readFileSync(path.join(dev, 'sriov_totalvfs'), 'utf8').trim()) || 0;
-    if (n > total) fail('ERANGE');
-    const cur = this.numVfs(dev);
-    if (n === cur) return;
-    if (!fs.existsSync(path.join(dev, 'driver'))) fail('ENOENT');
-    if (n === 0) {
-      this.disableSriov(dev);
-      return;
+    const d = numVfsStore(data, { current: this.numVfs(dev), total, driverBound: fs.existsSync(path.join(dev, 'driver')) });
+    if ('errno' in d) fail(d.errno);
+    else if (d.op === 'disable') this.disableSriov(dev);
+    else if (d.op === 'enable') {
+      const fam = this.pfFamily(dev);
+      if (!fam) fail('ENOENT');
+      // adf_sriov_configure(): down if started, up again, then enable all totalvfs
+      if (fs.existsSync(path.join(dev, 'qat', 'state'))) fs.writeFileSync(path.join(dev, 'qat', 'state'), 'up\n');
+      this.enableSriov(dev, fam!, d.count);
     }
-    if (cur !== 0) fail('EBUSY');
-    const fam = this.pfFamily(dev);
-    if (!fam) fail('ENOENT');
-    // adf_sriov_configure(): down if started, up again, then enable all totalvfs
-    if (fs.existsSync(path.join(dev, 'qat', 'state'))) fs.writeFileSync(path.join(dev, 'qat', 'state'), 'up\n');
-    this.enableSriov(dev, fam!, total);
   }
 
   private enableSriov(dev: string, fam: Family, count: number): void {
@@ -361,4 +329,8 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
   }
 }
 
-export { moduleOfDriver };
+/** The simulated kernel when the roots point into a simulated host (DIR/sim.json), else the real machine. */
+export function chooseKernelFs(roots: Roots, env: NodeJS.ProcessEnv): KernelFs {
+  const dir = simulatedHostDir(roots);
+  return dir ? new SimKernelFs(dir, { env, roots }) : new RealKernelFs();
+}

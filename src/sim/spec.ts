@@ -2,7 +2,7 @@
 
 import fs from 'node:fs';
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { FAMILIES, FAMILY_NAMES, type FamilyName } from '../devices/catalogue.js';
+import { FAMILIES, FAMILY_NAMES, type FamilyName } from '../kernel/catalogue.js';
 import { formatBdf, type PciAddress } from '../platform/pci.js';
 
 export type VfDriverChoice = 'vfio-pci' | 'kernel' | 'none';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import type { SimHost } from './spec.js';
 import { kernelDefaultServices } from './spec.js';
-import { FIRMWARE_FILES } from '../devices/firmware.js';
+import { FIRMWARE_FILES } from '../kernel/firmware.js';
 
 /** gid the simulated `qat` group gets when the simulator may chown (root); otherwise the caller's own gid. */
 export const SIM_QAT_GID = 994;

@@ -43,7 +43,7 @@ export function planFor(roots: Roots, policy = 0): PlannedSection[] {
 }
 
 export function allocatorFor(roots: Roots, policy = 0): Allocator {
-  return new Allocator(planFor(roots, policy), 0x1a08, false);
+  return new Allocator(planFor(roots, policy));
 }
 
 export function holder(connId: number, pid: number) {

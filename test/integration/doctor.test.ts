@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QATCTL, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { runCli } from '../helpers/run-cli.js';
-import { breakers } from '../../src/doctor/fixtures.js';
+import { breakers } from '../fixtures/doctor-hosts.js';
 
 const run = promisify(execFile);
 const running: RunningDaemon[] = [];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { buildLibqatSim, missingToolchain } from '../helpers/libqat-sim.js';
 import { tmpDir } from '../helpers/sim.js';
-import { QatClient } from '../../src/native/qat-client.js';
+import { QatClient } from '../../src/libqat/qat-client.js';
 import { QatClient as ProtocolClient } from '../../src/client/qatclient.js';
 
 const missing = missingToolchain();

@@ -8,7 +8,7 @@ import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { buildLibqatSim, missingToolchain } from '../helpers/libqat-sim.js';
 import { tmpDir } from '../helpers/sim.js';
 import { QatClient as ProtocolClient } from '../../src/client/qatclient.js';
-import { QatClient } from '../../src/native/qat-client.js';
+import { QatClient } from '../../src/libqat/qat-client.js';
 
 const missing = missingToolchain();
 if (missing) console.warn(`SKIPPING libqat bridge tests: ${missing}`);

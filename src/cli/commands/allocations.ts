@@ -6,7 +6,8 @@ import type { AllocationsView, HolderView } from '../../admin/views.js';
 import type { AdminEvent } from '../../admin/events.js';
 import { normaliseBdf } from '../../admin/views.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatAge, formatTime, nodes, painter } from '../admin-common.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatAge, formatTime, nodes } from '../admin-common.js';
+import { painter } from '../../text/colour.js';
 
 const usage = `Usage: qatctl allocations [OPTIONS] [--bdf BDF] [--pid PID] [--section NAME]
 

@@ -8,6 +8,7 @@ import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { parseIntInRange } from '../../config/numbers.js';
 import { resolveUser, runDoctor } from '../../doctor/run.js';
 import { renderReport } from '../../doctor/render.js';
+import { painter } from '../../text/colour.js';
 import { serviceSet, SERVICE_ORDER } from '../../doctor/services.js';
 
 const usage = `Usage: qatctl doctor [OPTIONS]
@@ -77,7 +78,7 @@ export const doctorCommand: Command = {
       env: io.env,
       connectTimeoutMs: 1000,
     });
-    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io)));
     return report.summary.fail ? 2 : 0;
   },
 };

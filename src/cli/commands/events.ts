@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
 import type { AdminEvent, EventKind } from '../../admin/events.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatTime, type Colour } from '../admin-common.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatTime } from '../admin-common.js';
+import { type Colour } from '../../text/colour.js';
 
 const KINDS: EventKind[] = ['grant', 'release', 'forced-release', 'refusal', 'drain', 'undrain'];
 const KIND_COLOUR: Partial<Record<EventKind, Colour>> = { refusal: 'red', 'forced-release': 'yellow', drain: 'yellow', undrain: 'cyan' };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { QatClient, BadReply } from '../../client/qatclient.js';
-import { renderTable } from '../table.js';
+import { renderTable } from '../../text/table.js';
 import { DEFAULT_PROTOCOL_VERSION } from '../../config/settings.js';
 
 const DEFAULT_SOCKET = '/run/qat/qatmgr.sock';

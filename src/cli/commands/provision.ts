@@ -9,6 +9,7 @@ import { QatmgrError, ErrorCodes, isQatmgrError } from '../../errors.js';
 import { provision } from '../../provision/index.js';
 import { renderReport } from '../../provision/render.js';
 import { FAULT_HELP } from '../../sim/faults.js';
+import { chooseKernelFs } from '../../sim/index.js';
 
 const usage = `Usage: qatctl provision [OPTIONS]
 
@@ -98,6 +99,7 @@ export const provisionCommand: Command = {
     try {
       const report = await provision({
         roots,
+        kfs: chooseKernelFs(roots, io.env),
         configPath: values.config ? path.resolve(io.cwd, values.config) : under(roots.etc, 'sysconfig', 'qat'),
         configExplicit: values.config !== undefined,
         env: io.env,

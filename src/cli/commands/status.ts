@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import type { StatusView } from '../../admin/views.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge, painter } from '../admin-common.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge } from '../admin-common.js';
+import { painter } from '../../text/colour.js';
 
 const usage = `Usage: qatctl status [OPTIONS]
 

@@ -6,7 +6,8 @@ import type { AllocationsView, StatusView } from '../../admin/views.js';
 import { AdminClient } from '../../admin/client.js';
 import { parseDurationMs } from '../../config/numbers.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, painter, formatAge } from '../admin-common.js';
+import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, formatAge } from '../admin-common.js';
+import { painter } from '../../text/colour.js';
 import { allocationsTable, refusalsTable } from './allocations.js';
 
 const usage = `Usage: qatctl watch [OPTIONS] [--interval DURATION] [--count N]

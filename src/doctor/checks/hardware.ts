@@ -4,7 +4,7 @@ import path from 'node:path';
 import { exists } from '../host-scan.js';
 import type { ScannedHost } from '../host-scan.js';
 import type { Roots } from '../../config/roots.js';
-import { FIRMWARE_FILES, FIRMWARE_SUFFIXES } from '../../devices/firmware.js';
+import { FIRMWARE_FILES, FIRMWARE_SUFFIXES } from '../../kernel/firmware.js';
 import { result, type CheckResult } from '../types.js';
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Roots } from '../../config/roots.js';
 import { under } from '../../config/roots.js';
-import { FAMILIES } from '../../devices/catalogue.js';
+import { FAMILIES } from '../../kernel/catalogue.js';
 import { listDir, readCmdline, readModules, readText, type ScannedHost } from '../host-scan.js';
 import { result, type CheckResult } from '../types.js';
 

@@ -1,9 +1,10 @@
 // Behaviour §9.4 maps and the §10.2 instance table for every ServicesEnabled row.
 
 import { describe, it, expect } from 'vitest';
-import { ringMapForServices, capsForServices, normaliseRingMap, finishMask, FallbackCapabilitySource } from '../../../src/devices/capabilities.js';
+import { normaliseRingMap, finishMask, FallbackCapabilitySource } from '../../../src/devices/capabilities.js';
+import { ringMapForServices, capsForServices, Cap } from '../../../src/kernel/capabilities.js';
 import { layoutFromMap, cyUsesAsym } from '../../../src/devices/instances.js';
-import { splitServices, MAP_CRYPTO_DEFAULT, MAP_DC_ONLY, FALLBACK_CAPS, Cap } from '../../../src/devices/services.js';
+import { splitServices, MAP_CRYPTO_DEFAULT, MAP_DC_ONLY, FALLBACK_CAPS } from '../../../src/devices/services.js';
 import { isQatmgrError } from '../../../src/errors.js';
 
 const ROWS: Array<{ svc: string; map: number; sym: number; asym: number; cy: number; dc: number; decomp: number; services: number }> = [

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { breakers, healthyHost, type BreakerName, type FixtureHost } from '../../../src/doctor/fixtures.js';
+import { breakers, healthyHost, type BreakerName, type FixtureHost } from '../../fixtures/doctor-hosts.js';
 import { resolveUser, runDoctor } from '../../../src/doctor/run.js';
 import type { CheckResult, DoctorReport } from '../../../src/doctor/types.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configuredMemlock, liveMemlock } from '../../../src/doctor/limits.js';
 import { checkAccess } from '../../../src/doctor/checks/access.js';
-import { healthyHost } from '../../../src/doctor/fixtures.js';
+import { healthyHost } from '../../fixtures/doctor-hosts.js';
 import { scanHost } from '../../../src/doctor/host-scan.js';
 import { readSysconfig } from '../../../src/doctor/sysconfig.js';
 import type { Roots } from '../../../src/config/roots.js';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/run-cli.js';
-import { healthyHost } from '../../../src/doctor/fixtures.js';
+import { healthyHost } from '../../fixtures/doctor-hosts.js';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/migrate');
 let tmp: string;

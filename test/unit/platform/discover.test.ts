@@ -8,6 +8,7 @@ import { generateHost, deviceDir, type SimPf } from '../../../src/sim/index.js';
 import { discover } from '../../../src/platform/discover.js';
 import { buildPlan } from '../../../src/sections/plan.js';
 import { Allocator } from '../../../src/sections/allocator.js';
+import { SectionReplyCache } from '../../../src/protocol/reply-cache.js';
 import { FallbackCapabilitySource } from '../../../src/devices/capabilities.js';
 import { readCpuTable, parseCpuList } from '../../../src/platform/cpus.js';
 import { silentLogger } from '../../../src/log.js';
@@ -98,11 +99,12 @@ describe('discovery', () => {
     expect(plan.map((s) => s.devices.map((d) => d.vf.bdf.slice(5)))).toEqual([
       ['6b:00.1', '70:00.1'], ['6b:00.2', '70:00.2'], ['6b:00.3', '70:00.3'], ['6b:00.4', '70:00.4'],
     ]);
-    const alloc = new Allocator(plan, 0x1a08, false);
+    const alloc = new Allocator(plan);
+    const replies = new SectionReplyCache(0x1a08, false, alloc);
     const served = plan.map((_, i) => alloc.servedDevices(alloc.sections[i]).map((d) => d.vf.bdf.slice(5)));
     expect(served[1]).toEqual(['6b:00.2']);
     expect(served[2]).toEqual(['6b:00.3', '70:00.3']);
-    expect(alloc.replies(alloc.sections[1]).numDevices.readUInt16LE(8)).toBe(1);
+    expect(replies.for(alloc.sections[1]).numDevices.readUInt16LE(8)).toBe(1);
   });
 
   it('sends /dev/vfio/noiommu-<g> paths for no-IOMMU groups', () => {
@@ -125,8 +127,9 @@ describe('discovery', () => {
     const caps = new FallbackCapabilitySource();
     const plan = buildPlan(inv, 0, (vf) => caps.capsFor(vf));
     expect(plan).toHaveLength(1); // every VF on its own bus: one section holds them all (upstream's VM behaviour)
-    const alloc = new Allocator(plan, 0x1a08, true);
-    expect(alloc.replies(alloc.sections[0]).deviceInfo.map((b) => b.readInt16LE(50))).toEqual([0, 1, 2]);
+    const alloc = new Allocator(plan);
+    const replies = new SectionReplyCache(0x1a08, true, alloc);
+    expect(replies.for(alloc.sections[0]).deviceInfo.map((b) => b.readInt16LE(50))).toEqual([0, 1, 2]);
   });
 
   it('finds the parent PF by its full address, in another domain and at bus/dev/fn 0 (quirk 17)', () => {

@@ -5,8 +5,7 @@ import { hexBytes } from '../../helpers/hex.js';
 import { simHost } from '../../helpers/sim.js';
 import { encodeNameRequest, encodeBareRequest, encodeDeviceRequest, encodeInstanceRequest, encodeBad } from '../../../src/protocol/encode.js';
 import { MsgType, BadText, INSTANCE_TYPES } from '../../../src/protocol/constants.js';
-import { handleRequest, buildBadReplies, type Session, type ServeContext } from '../../../src/protocol/handler.js';
-import { buildPfReplies } from '../../../src/protocol/replies.js';
+import { handleRequest, createServeContext, type Session, type ServeContext } from '../../../src/protocol/handler.js';
 import { discover } from '../../../src/platform/discover.js';
 import { buildPlan } from '../../../src/sections/plan.js';
 import { Allocator } from '../../../src/sections/allocator.js';
@@ -26,8 +25,8 @@ describe('protocol §13 worked examples', () => {
     const g = simHost('4xxx:2x16,services=sym;asym');
     const inv = discover(g.roots, silentLogger());
     const caps = new FallbackCapabilitySource();
-    const allocator = new Allocator(buildPlan(inv, 0, (vf) => caps.capsFor(vf)), V, inv.vm);
-    ctx = { version: V, allocator, pf: buildPfReplies(V, inv.pfs), bad: buildBadReplies(V) };
+    const allocator = new Allocator(buildPlan(inv, 0, (vf) => caps.capsFor(vf)));
+    ctx = createServeContext(V, allocator, inv.pfs, inv.vm);
   });
 
   it('encodes SECTION_GET for process name SSL as the 12 bytes of the spec', () => {

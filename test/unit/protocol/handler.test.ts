@@ -5,8 +5,7 @@ import { simHost } from '../../helpers/sim.js';
 import { encodeNameRequest, encodeBareRequest, encodeDeviceRequest, encodeInstanceRequest } from '../../../src/protocol/encode.js';
 import { readCString } from '../../../src/protocol/decode.js';
 import { MsgType } from '../../../src/protocol/constants.js';
-import { handleRequest, buildBadReplies, type Session, type ServeContext } from '../../../src/protocol/handler.js';
-import { buildPfReplies } from '../../../src/protocol/replies.js';
+import { handleRequest, createServeContext, type Session, type ServeContext } from '../../../src/protocol/handler.js';
 import { discover } from '../../../src/platform/discover.js';
 import { buildPlan } from '../../../src/sections/plan.js';
 import { Allocator } from '../../../src/sections/allocator.js';
@@ -25,8 +24,8 @@ beforeEach(() => {
   const g = simHost('4xxx:2x2'); // PF0 sym;asym, PF1 dc; 2 sections at policy 0
   const inv = discover(g.roots, silentLogger());
   const caps = new SysfsCapabilitySource(g.roots);
-  const allocator = new Allocator(buildPlan(inv, 0, (vf) => caps.capsFor(vf)), V, inv.vm);
-  ctx = { version: V, allocator, pf: buildPfReplies(V, inv.pfs), bad: buildBadReplies(V) };
+  const allocator = new Allocator(buildPlan(inv, 0, (vf) => caps.capsFor(vf)));
+  ctx = createServeContext(V, allocator, inv.pfs, inv.vm);
 });
 
 describe('request checks', () => {

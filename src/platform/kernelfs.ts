@@ -1,9 +1,7 @@
-// The filesystem layer provisioning writes the kernel through: an interface, the real (node:fs) implementation and the chooser.
+// The filesystem layer provisioning writes the kernel through: the interface and the real (node:fs) implementation.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { Roots } from '../config/roots.js';
 
 export interface NodeStat {
   mode: number;
@@ -14,8 +12,8 @@ export interface NodeStat {
 
 /**
  * Everything provisioning does to the machine goes through this interface, so the same code runs on a
- * real host (RealKernelFs) and on a simulated one (SimKernelFs in src/sim/kernel.ts, which also applies
- * the kernel's rules and effects). Errors are Node system errors (`code` = errno name, `path`).
+ * real host (RealKernelFs) and on a simulated one (the simulator's kernel model, which also applies
+ * the kernel's rules and effects); the composition root (CLI) chooses. Errors are Node system errors (`code` = errno name, `path`).
  */
 export interface KernelFs {
   /** A short name for reports: `real` or `simulated kernel (DIR)`. */
@@ -82,10 +80,4 @@ export class RealKernelFs implements KernelFs {
   modprobe(name: string): void {
     execFileSync('modprobe', [name], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
   }
-}
-
-/** The directory of a simulated host the roots point into (the parent of the sysfs root holding sim.json), if any. */
-export function simulatedHostDir(roots: Roots): string | undefined {
-  const dir = path.dirname(path.resolve(roots.sys));
-  return fs.existsSync(path.join(dir, 'sim.json')) ? dir : undefined;
 }

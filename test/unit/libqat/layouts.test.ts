@@ -2,7 +2,7 @@
 
 import { describe, it, expect } from 'vitest';
 import koffi from 'koffi';
-import * as L from '../../../src/native/layouts.js';
+import * as L from '../../../src/libqat/layouts.js';
 
 describe('QAT API struct layouts', () => {
   it('CpaFlatBuffer is 16 bytes with pData at 8, CpaBufferList 32 bytes with pPrivateMetaData at 24', () => {

@@ -11,7 +11,7 @@
 // - qat_6xxx/adf_6xxx_hw_data.c services_supported(): one service of all five, or two or three without dcc.
 // - qat_common/adf_sysfs.c cfg_services_store(): -EINVAL while the device is up.
 
-import type { FamilyName } from '../devices/catalogue.js';
+import type { FamilyName } from './catalogue.js';
 
 export type Service = 'asym' | 'sym' | 'dc' | 'decomp' | 'dcc';
 

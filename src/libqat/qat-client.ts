@@ -32,7 +32,7 @@ type Progress = (ops: number, elapsedMs: number) => void;
 function workerUrl(): URL {
   const here = new URL('./qat-worker.js', import.meta.url);
   if (fs.existsSync(fileURLToPath(here))) return here;
-  return new URL('../../dist/src/native/qat-worker.js', import.meta.url);
+  return new URL('../../dist/src/libqat/qat-worker.js', import.meta.url);
 }
 
 export class QatClient {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { allowedSets, familySupports, kernelParseServices, readServiceSet, formatServices } from '../../../src/provision/service-rules.js';
+import { allowedSets, familySupports, kernelParseServices, readServiceSet, formatServices } from '../../../src/kernel/services.js';
 
 describe('kernel service rules per family', () => {
   it('GEN4 families accept one of sym, asym, dc, dcc or two of sym/asym/dc, and never decomp', () => {

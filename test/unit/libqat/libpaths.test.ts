@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveLibPaths, loadLibqat } from '../../../src/native/libqat.js';
+import { resolveLibPaths, loadLibqat } from '../../../src/libqat/libqat.js';
 import { tmpDir } from '../../helpers/sim.js';
 
 describe('library paths', () => {
