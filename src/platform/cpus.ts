@@ -3,12 +3,8 @@
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import { readAttr, listDir } from './fsio.js';
+import { MAX_NUMA_NODES } from '../kernel/numa.js';
 
-/**
- * Node numbers the kernel can report: MAX_NUMNODES = 1 << CONFIG_NODES_SHIFT, and NODES_SHIFT is at most 10 on x86
- * and arm64 (arch Kconfig "range 1 10"). A larger number in sysfs is not the kernel's, so it is not trusted.
- */
-export const MAX_NUMA_NODES = 1024;
 /** CPU numbers go into 16-bit `core` fields of INSTANCE_INFO: a larger one cannot be served. */
 export const MAX_CPU_ID = 0xffff;
 

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import { readAttr, readText, probeOpenRw, listDir, parseHexAttr, type ReadResult } from './fsio.js';
 import { parseBdf, formatBdf, packBdf32, compareVfOrder, type PciAddress } from './pci.js';
 import { readPfTable, type PfInfo } from './pfs.js';
-import { readCpuTable, MAX_NUMA_NODES, type CpuTable } from './cpus.js';
+import { readCpuTable, type CpuTable } from './cpus.js';
+import { MAX_NUMA_NODES, NUMA_NO_NODE } from '../kernel/numa.js';
 
 export const MAX_DEVS = 4096;
 /** Upstream keeps `/dev/vfio/<name>` in a 32-byte field: names of 22 characters or more do not fit. */
@@ -68,7 +69,7 @@ interface Identified {
 export function parseNumaNode(text: string): { node: number; note?: string } {
   const m = /^\s*(-?\d{1,12})\s*$/.exec(text);
   const v = m ? Number(m[1]) : NaN;
-  if (v === -1) return { node: 0 };
+  if (v === NUMA_NO_NODE) return { node: 0 };
   if (Number.isInteger(v) && v >= 0 && v < MAX_NUMA_NODES) return { node: v };
   return { node: 0, note: `${showValue(text.trim(), 24)} is not a NUMA node number (-1..${MAX_NUMA_NODES - 1}); using node 0` };
 }
