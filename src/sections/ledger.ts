@@ -217,11 +217,14 @@ export function writeLedger(file: string, data: LedgerData, opts: { fsync?: bool
   if (opts.fsync !== false) fsyncDirSync(path.dirname(file));
 }
 
-/** One write(2) of the whole text; a short write (ENOSPC part-way) is an error, not a success. */
+/** Write the whole text (normally one write(2)); a short write is continued, so a full disk surfaces as its errno. */
 function writeAll(fd: number, text: string): void {
   const b = Buffer.from(text);
-  const n = fs.writeSync(fd, b);
-  if (n !== b.length) throw Object.assign(new Error(`short write (${n} of ${b.length} bytes)`), { code: 'ENOSPC', syscall: 'write' });
+  for (let off = 0; off < b.length;) {
+    const n = fs.writeSync(fd, b, off);
+    if (n <= 0) throw Object.assign(new Error(`write returned ${n}`), { code: 'EIO', syscall: 'write' });
+    off += n;
+  }
 }
 
 function fsyncDirSync(dir: string): void {
@@ -506,6 +509,8 @@ export class Ledger {
       report.problem = { kind: read.kind, reason: read.reason, movedTo: this.setAside(read.kind) };
       this.lastRestore.problem = report.problem;
       log.error({ event: 'ledger_rejected', kind: read.kind, path: file, reason: read.reason, movedTo: report.problem.movedTo }, `allocation ledger ${file} is ${read.kind}: ${read.reason}; moved to ${report.problem.movedTo ?? '(could not move)'}; starting with no adopted sections`);
+      // a fresh, empty ledger in its place at once (unless the old one could not be moved: it stays for inspection)
+      if (report.problem.movedTo) this.persist();
       return report;
     }
     if (read.damage.length) {

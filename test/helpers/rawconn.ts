@@ -54,3 +54,22 @@ export class RawConn {
     this.sock.destroy();
   }
 }
+
+/** `n` connections that send nothing (or `first` once each); the daemon may close some. Resolves once all connected. */
+export async function connectMany(path: string, n: number, first?: Buffer): Promise<{ socks: net.Socket[]; closed(): number; close(): void }> {
+  const socks: net.Socket[] = [];
+  for (let i = 0; i < n; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => new Promise<void>((resolve) => {
+      const s = net.connect(path);
+      s.on('error', () => { /* closed by the daemon: counted by the caller */ });
+      s.once('connect', () => { if (first) s.write(first); resolve(); });
+      s.once('close', () => resolve());
+      socks.push(s);
+    })));
+  }
+  return {
+    socks,
+    closed: () => socks.filter((s) => s.destroyed || s.readableEnded).length,
+    close: () => { for (const s of socks) s.destroy(); },
+  };
+}
