@@ -58,18 +58,20 @@ export class RawConn {
 /** `n` connections that send nothing (or `first` once each); the daemon may close some. Resolves once all connected. */
 export async function connectMany(path: string, n: number, first?: Buffer): Promise<{ socks: net.Socket[]; closed(): number; close(): void }> {
   const socks: net.Socket[] = [];
+  const gone = new Set<net.Socket>();
   for (let i = 0; i < n; i += 50) {
     await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => new Promise<void>((resolve) => {
       const s = net.connect(path);
       s.on('error', () => { /* closed by the daemon: counted by the caller */ });
       s.once('connect', () => { if (first) s.write(first); resolve(); });
-      s.once('close', () => resolve());
+      s.once('close', () => { gone.add(s); resolve(); });
+      s.resume(); // replies are dropped; reading them is how a close by the daemon is seen
       socks.push(s);
     })));
   }
   return {
     socks,
-    closed: () => socks.filter((s) => s.destroyed || s.readableEnded).length,
+    closed: () => gone.size,
     close: () => { for (const s of socks) s.destroy(); },
   };
 }
