@@ -30,7 +30,7 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
     manager, ring, version: opts.version, adminSocketPath: settings.adminSocketPath ?? '', metricsAddress: null, vfIndex,
     sectionFacts: buildSectionFacts(manager, vfIndex),
   };
-  const counters: AdminCounters = { requests: new Map(), errors: new Map(), seconds: new Map() };
+  const counters: AdminCounters = { requests: new Map(), errors: new Map(), seconds: new Map(), closed: new Map() };
   const registry = buildMetrics(ctx, counters);
   let admin: AdminServer | undefined;
   let http: MetricsHttpServer | undefined;

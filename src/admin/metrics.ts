@@ -13,6 +13,8 @@ export interface AdminCounters {
   errors: Map<string, number>;
   /** Seconds spent answering (building the view and encoding the JSON), by op. */
   seconds: Map<string, number>;
+  /** Admin connections refused or closed, by reason (rejected, evicted, overflowed, idle). */
+  closed: Map<string, number>;
 }
 
 function typeName(i: number): string {
@@ -114,6 +116,10 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
   new Counter({
     name: 'qatmgr_admin_request_seconds_total', help: 'Time spent answering admin requests (view and JSON encoding), by op', labelNames: ['op'], registers,
     collect() { this.reset(); for (const [op, n] of admin.seconds) this.inc({ op }, n); },
+  });
+  new Counter({
+    name: 'qatmgr_admin_connections_closed_total', help: 'Admin connections refused or closed by the daemon, by reason (rejected, evicted, overflowed, idle)', labelNames: ['reason'], registers,
+    collect() { this.reset(); for (const [reason, n] of admin.closed) this.inc({ reason }, n); },
   });
   new Counter({
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,

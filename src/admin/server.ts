@@ -54,8 +54,6 @@ export class AdminServer {
   private bound = false;
   private readonly throttled: ThrottledLog;
   private readonly idleMs: number;
-  /** Connections refused or closed to make room, closed for not reading their answers, closed idle. */
-  readonly stats = { rejected: 0, evicted: 0, overflowed: 0, idleClosed: 0 };
 
   constructor(
     private readonly opts: AdminServerOptions,
@@ -116,13 +114,13 @@ export class AdminServer {
     const uid = cred?.uid ?? -1;
     const admission = this.table.admit(uid);
     if (admission.kind === 'refuse') {
-      this.stats.rejected++;
+      this.count(this.counters.closed, 'rejected');
       this.throttled.write('warn', 'admin_rejected', { event: 'admin_rejected', uid, pid: cred?.pid }, `admin connection refused (uid ${uid}, pid ${cred?.pid ?? '?'}): ${admission.why}`);
       sock.end(errorLine(null, 'QATMGR_E_ADMIN_BUSY', `too many admin connections: ${admission.why}`));
       return;
     }
     if (admission.kind === 'evict') {
-      this.stats.evicted++;
+      this.count(this.counters.closed, 'evicted');
       const v = admission.victim;
       this.throttled.write('info', 'admin_evicted', { event: 'admin_evicted', uid: v.uid, pid: v.cred?.pid }, `closed the admin connection idle longest (uid ${v.uid}) to make room: ${admission.why}`);
       this.drop(v);
@@ -178,7 +176,7 @@ export class AdminServer {
   }
 
   private idle(conn: AdminConn): void {
-    this.stats.idleClosed++;
+    this.count(this.counters.closed, 'idle');
     this.drop(conn);
     if (conn.sock.destroyed) return;
     conn.sock.end(errorLine(null, 'QATMGR_E_ADMIN_IDLE', `no request for ${this.idleMs} ms; the connection is closed`));
@@ -245,7 +243,7 @@ export class AdminServer {
     sock.write(out);
     const state = outputState(sock.writableLength, ADMIN_OUTPUT);
     if (state === 'close') {
-      this.stats.overflowed++;
+      this.count(this.counters.closed, 'overflowed');
       this.throttled.write('warn', 'admin_overflow', { event: 'admin_overflow', uid: conn.uid, pid: conn.cred?.pid }, `admin connection of uid ${conn.uid} (pid ${conn.cred?.pid ?? '?'}) does not read its answers (${sock.writableLength} bytes waiting); closing it`);
       this.drop(conn);
       sock.destroy();
