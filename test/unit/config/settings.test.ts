@@ -114,3 +114,14 @@ describe('daemon settings', () => {
     expect(s.warnings).toEqual([`${f}:2: unknown key FOO ignored`, `${f}:3: POLICY set again; the last value wins`]);
   });
 });
+
+describe('connection limits (issue 18)', () => {
+  it('takes --max-connections-per-uid and --admin-idle-timeout, and names a bad value', () => {
+    expect(run([]).maxConnectionsPerUid).toBeUndefined();
+    expect(run([]).adminIdleTimeoutMs).toBe(600_000);
+    const s = run(['--max-connections-per-uid', '8', '--admin-idle-timeout', '30s']);
+    expect([s.maxConnectionsPerUid, s.adminIdleTimeoutMs]).toEqual([8, 30_000]);
+    expect(err(['--max-connections-per-uid', '0'])).toBe('command line: --max-connections-per-uid="0" is not a number 1..1000000');
+    expect(err(['--admin-idle-timeout', '5'])).toBe('command line: --admin-idle-timeout="5" is not a duration 1000..2592000000 ms');
+  });
+});
