@@ -4,41 +4,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import { spawn, spawnSync } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DAEMON, spawnDaemon, type Proc } from '../helpers/lifecycle-daemon.js';
-import { makeSim, type SimFixture } from '../helpers/lifecycle-sim.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DAEMON } from '../helpers/lifecycle-daemon.js';
+import type { SimFixture } from '../helpers/lifecycle-sim.js';
+import { useSimDaemons, rssMb } from '../helpers/sim-daemons.js';
 import { runDaemonToExit } from '../helpers/daemon.js';
 import { QatClient } from '../../src/client/qatclient.js';
-import { AdminClient } from '../../src/admin/client.js';
-import type { StatusView } from '../../src/admin/views.js';
 
+const env = useSimDaemons('default', 'qat-rel-files-');
+const start = env.start;
 let sim: SimFixture;
-let daemons: Proc[] = [];
 let socket: string;
-
-beforeEach(() => {
-  sim = makeSim('default', 'qat-rel-files-');
-  socket = path.join(sim.roots.run, 'qatmgr.sock');
-});
-afterEach(async () => {
-  for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) { d.proc.kill('SIGKILL'); await d.exited; }
-  daemons = [];
-  sim.cleanup();
-});
-
-async function start(args: string[] = []): Promise<Proc> {
-  const d = spawnDaemon([...sim.args, ...args]);
-  daemons.push(d);
-  await d.waitLog((l) => l.event === 'ready');
-  return d;
-}
+beforeEach(() => { ({ sim, socket } = env); });
 
 const vfDir = (bdf: string): string => path.join(sim.roots.sys, 'devices', `pci0000:${bdf.slice(5, 7)}`, bdf);
 const mkfifo = (p: string): void => { expect(spawnSync('mkfifo', [p]).status).toBe(0); };
-
-function rssMb(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-}
 
 describe('item 5: sysfs numbers are checked against the fields they feed', () => {
   it('a VF whose numa_node reads 70000 is served on node 0 with a warning naming the file and value, and DEVICE_INFO answers', async () => {
@@ -59,14 +39,13 @@ describe('item 6: special files neither hang the daemon nor fill its memory', ()
   it('a FIFO or /dev/zero as --config is an error naming the file, at once', async () => {
     const fifo = path.join(sim.dir, 'config.fifo');
     mkfifo(fifo);
-    const t0 = Date.now();
+    // runDaemonToExit fails the test if the daemon is still running after 5 s (a hang on the FIFO)
     const a = await runDaemonToExit(['--foreground', ...sim.args, '--config', fifo], {}, 5000);
     expect(a.code).toBe(1);
     expect(a.stderr).toContain(`qatmgr: ${fifo}: is a FIFO, not a regular file`);
     const b = await runDaemonToExit(['--foreground', ...sim.args, '--config', '/dev/zero'], {}, 5000);
     expect(b.code).toBe(1);
     expect(b.stderr).toContain('/dev/zero: is longer than 1048576 bytes');
-    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('a FIFO, or a link to /dev/zero, as the ledger is set aside unread; the daemon serves', async () => {
@@ -149,9 +128,7 @@ describe('also: settings the daemon is given', () => {
 
   it('[0:0:0:0:0:0:0:1] is loopback: metrics are served there', async () => {
     const d = await start(['--metrics-listen', '[0:0:0:0:0:0:0:1]:0']);
-    const admin = await AdminClient.connect(path.join(sim.roots.run, 'qatmgr-admin.sock'));
-    const st = await admin.request<StatusView>('status');
-    admin.close();
+    const st = await env.status();
     const port = Number(/:(\d+)$/.exec(st.metricsListen ?? '')?.[1]);
     const body = await new Promise<string>((resolve, reject) => {
       http.get({ host: '::1', port, path: '/metrics' }, (res) => { let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(b)); }).on('error', reject);

@@ -2,38 +2,22 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { holdSection, spawnDaemon, type Holder, type LogLine, type Proc } from '../helpers/lifecycle-daemon.js';
-import { makeSim, type SimFixture } from '../helpers/lifecycle-sim.js';
-import { AdminClient } from '../../src/admin/client.js';
+import type { SimFixture } from '../helpers/lifecycle-sim.js';
+import { useSimDaemons } from '../helpers/sim-daemons.js';
 import { connectMany } from '../helpers/rawconn.js';
-import type { StatusView } from '../../src/admin/views.js';
 
+const env = useSimDaemons('default', 'qat-rel-ledger-');
+const holders = env.holders;
+const start = env.start;
 let sim: SimFixture;
-let daemons: Proc[] = [];
-let holders: Holder[] = [];
 let socket: string;
 let ledger: string;
-
 beforeEach(() => {
-  sim = makeSim('default', 'qat-rel-ledger-');
-  socket = path.join(sim.roots.run, 'qatmgr.sock');
+  ({ sim, socket } = env);
   ledger = path.join(sim.roots.run, 'qatmgr.ledger');
 });
-afterEach(async () => {
-  for (const h of holders) await h.kill();
-  for (const d of daemons) if (d.proc.exitCode === null && d.proc.signalCode === null) { d.proc.kill('SIGKILL'); await d.exited; }
-  holders = [];
-  daemons = [];
-  sim.cleanup();
-});
-
-async function start(args: string[] = [], limits = {}): Promise<Proc> {
-  const d = spawnDaemon([...sim.args, ...args], {}, true, limits);
-  daemons.push(d);
-  await d.waitLog((l) => l.event === 'ready');
-  return d;
-}
 
 async function kill9(d: Proc): Promise<void> {
   d.proc.kill('SIGKILL');
@@ -79,9 +63,7 @@ describe('item 1: a grant that cannot be made durable is not made', () => {
     const line = await first.waitLog((l) => l.event === 'no_section');
     expect(String(line.reason)).toMatch(/the allocation ledger .*qatmgr\.ledger cannot be written \(EFBIG/);
     await first.waitLog((l) => l.event === 'ledger_write_failed');
-    const admin = await AdminClient.connect(path.join(sim.roots.run, 'qatmgr-admin.sock'));
-    const st = await admin.request<StatusView>('status');
-    admin.close();
+    const st = await env.status();
     expect(st.sections.held).toBe(got.length);
     expect(st.ledger).toMatchObject({ durable: false, refusedGrants: expect.any(Number) });
 
@@ -109,9 +91,7 @@ describe('item 1: a grant that cannot be made durable is not made', () => {
         got.push(h);
         holders.push(h);
       }
-      const admin = await AdminClient.connect(path.join(sim.roots.run, 'qatmgr-admin.sock'));
-      const st = await admin.request<StatusView>('status');
-      admin.close();
+      const st = await env.status();
       expect(st.connections.cap).toBe(Number(cap.cap));
       expect(st.connections.open).toBeLessThanOrEqual(st.connections.cap);
       // everything beyond the cap was turned away by the daemon (not by accept(2) failing): counted
@@ -181,9 +161,7 @@ describe('item 3: a bad journal line costs that line, not the ledger', () => {
     const d = await start();
     const line = await d.waitLog((l) => l.event === 'ledger_rejected');
     expect(line).toMatchObject({ kind: 'foreign', reason: 'is a symbolic link (not followed)' });
-    const admin = await AdminClient.connect(path.join(sim.roots.run, 'qatmgr-admin.sock'));
-    const st = await admin.request<StatusView>('status');
-    admin.close();
+    const st = await env.status();
     const everything = `${d.out.join('\n')}\n${d.err.join('\n')}\n${JSON.stringify(st)}`;
     expect(everything).not.toContain('root:x:0:0');
     expect(fs.readFileSync('/etc/passwd', 'utf8')).toContain('root:');
@@ -209,7 +187,6 @@ describe('item 7: no link in the run directory is followed', () => {
     fs.mkdirSync(sim.roots.run, { recursive: true });
     fs.chmodSync(sim.roots.run, 0o777);
     const d = spawnDaemon(sim.args);
-    daemons.push(d);
     expect((await d.exited).code).toBe(255);
     expect(d.err.join('\n')).toContain(`run directory ${sim.roots.run} is writable by its group (mode 0777)`);
     expect(fs.readdirSync(sim.roots.run)).toEqual([]);
