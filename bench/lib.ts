@@ -84,9 +84,9 @@ async function startServer(cmd: string[], socket: string, env: NodeJS.ProcessEnv
   };
 }
 
-export function startOurs(treeDir: string, policy: number, runDir: string, env: NodeJS.ProcessEnv = {}): Promise<Server> {
+export function startOurs(treeDir: string, policy: number, runDir: string, env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []): Promise<Server> {
   fs.mkdirSync(runDir, { recursive: true });
-  return startServer([...daemonCommand(), ...daemonArgs(treeDir, policy, runDir)], path.join(runDir, 'qatmgr.sock'), env);
+  return startServer([...daemonCommand(), ...daemonArgs(treeDir, policy, runDir), ...extraArgs], path.join(runDir, 'qatmgr.sock'), env);
 }
 
 export function startReference(refmgr: string, table: string, runDir: string): Promise<Server> {

@@ -3,6 +3,8 @@
 import { runQatctl } from '../src/cli/main.js';
 import { processIo } from '../src/cli/command.js';
 
+process.title = 'qatctl';
+
 // a closed pipe (qatctl devices | head) ends the command quietly instead of crashing on EPIPE
 process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
 

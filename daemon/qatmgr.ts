@@ -4,9 +4,10 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/settings.js';
-import { createLogger, levelForDebug, preloadLogger, type Logger } from '../src/log.js';
+import { createLogger, levelForDebug, resolveLogOutput, preloadLogger, type Logger } from '../src/log.js';
+import { versionLine, RELEASE } from '../src/version.js';
 import { isQatmgrError } from '../src/errors.js';
-import { buildManager, statusLine, type Manager } from '../src/manager.js';
+import { buildManager, statusLine, recountShares, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
 import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
@@ -19,8 +20,6 @@ import { lockRunDir } from '../src/daemonize/rundir.js';
 import { loadLibc } from '../src/native/libc.js';
 import { rescan } from '../src/rescan.js';
 
-const UPSTREAM_VERSION = '26.08.0';
-
 function errorText(e: unknown): string {
   return isQatmgrError(e) ? e.message : ((e as Error).stack ?? String(e));
 }
@@ -29,9 +28,10 @@ function errorText(e: unknown): string {
  * A start-up failure: one plain line on stderr (readable in a terminal and in the journal), the same text to
  * whoever waits (the background-mode parent prints it whole; systemd gets STATUS=failed: ...), then the exit status.
  */
-function fail(e: unknown, lc: Lifecycle, log: Logger, notifier: Notifier): never {
+function fail(e: unknown, lc: Lifecycle, log: Logger, notifier: Notifier, journal: boolean): never {
   log.flush();
-  process.stderr.write(`qatmgr: ${errorText(e)}${isQatmgrError(e) ? ` [${e.code}]` : ''}\n`);
+  // in background mode the waiting parent prints the error; the daemon's own stderr may be the same file or journal
+  if (lc.mode !== 'daemon-child') process.stderr.write(`${journal ? '<3>' : ''}qatmgr: ${errorText(e)}${isQatmgrError(e) ? ` [${e.code}]` : ''}\n`);
   notifier.status(`failed: ${errorText(e)}`);
   process.exit(lc.failed(e));
 }
@@ -42,15 +42,17 @@ function status(m: Manager): string {
 }
 
 async function main(): Promise<void> {
+  // ps, pidof, top and systemctl status show "qatmgr", not "node" (libuv sets argv[0] and the kernel's comm)
+  process.title = 'qatmgr';
   let settings: Settings;
   try {
     const out = parseDaemonArgs(process.argv.slice(2), process.env);
     if (out.kind === 'help') { process.stdout.write(DAEMON_USAGE); return; }
-    if (out.kind === 'version') { process.stdout.write(`qatmgr ${UPSTREAM_VERSION}\n`); return; }
+    if (out.kind === 'version') { process.stdout.write(`${versionLine()}\n`); return; }
     settings = out.settings;
   } catch (e) {
     if (isQatmgrError(e) && e.code === 'QATMGR_E_USAGE') {
-      process.stderr.write(`qatmgr: ${e.message}\n\n${DAEMON_USAGE}`);
+      process.stderr.write(`qatmgr: ${e.message}\nRun 'qatmgr --help' for the options.\n`);
       process.exit(1);
     }
     process.stderr.write(`qatmgr: ${errorText(e)}\n`);
@@ -65,7 +67,8 @@ async function main(): Promise<void> {
   }
   const lc = mode;
 
-  const log = createLogger({ level: levelForDebug(settings.debug) });
+  const logOut = resolveLogOutput(settings.logFormat, settings.logTarget, process.env);
+  const log = createLogger({ level: levelForDebug(settings.debug), ...logOut });
   for (const w of settings.warnings) log.warn({ event: 'config' }, w);
   const notifier = createNotifier({ onError: (m) => log.warn({ event: 'notify_failed' }, m) });
   installTestHooks(process.env, log);
@@ -79,15 +82,16 @@ async function main(): Promise<void> {
     // written before this daemon holds its lock; a second daemon stops here having changed nothing
     const runLock = lockRunDir(settings.roots.run);
     process.once('exit', () => runLock.release());
-    const pf = lc.takePidFile();
-    if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
     if (settings.simulate !== undefined) {
-      // the simulator is loaded only when asked for: a daemon on a real host never pays for it
+      // the simulator is loaded only when asked for: a daemon on a real host never pays for it; it is laid down
+      // before the pid file is taken, since the pid file of a simulated host lives in its run directory
       const { parseSimSpec, generateHost, SIM_MARKER } = await import('../src/sim/index.js');
       const host = parseSimSpec(settings.simulate);
       const dir = settings.simDir!;
       generateHost(dir, host, { force: fs.existsSync(path.join(dir, SIM_MARKER)) });
     }
+    const pf = lc.takePidFile();
+    if (pf?.replaced) log.warn({ event: 'pidfile_replaced', path: pf.path, reason: pf.replaced }, `replaced stale pid file ${pf.path}: ${pf.replaced}`);
     const act = takeActivationSocket();
     if (act) {
       activated = act;
@@ -95,11 +99,13 @@ async function main(): Promise<void> {
     }
     manager = buildManager(settings, log, { listenFd: act?.fd });
     // the admin API records allocator events from here on, adoptions included
-    admin = await startAdmin(manager, log, { version: UPSTREAM_VERSION });
+    admin = await startAdmin(manager, log, { version: RELEASE, metricsFd: act?.metricsFd });
     // adopt before the first client can be served: a new client must never get a VF a live old client holds
     ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
     manager.ledger = ledger;
     const restored = ledger.restore();
+    // adopted holders count against their shares (unit and group shares read their /proc facts now)
+    recountShares(manager);
     ledger.attach();
     if (restored.adopted.length || restored.problem) {
       log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);
@@ -107,7 +113,7 @@ async function main(): Promise<void> {
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
   } catch (e) {
-    fail(e, lc, log, notifier);
+    fail(e, lc, log, notifier, logOut.journal === true);
   }
   // signal handlers go in before READY=1: a service manager may stop us the moment we are ready
   let stopWatchdog = (): void => {};
@@ -175,9 +181,12 @@ async function main(): Promise<void> {
   preloadLogger(log);
   loadLibc();
   stopWatchdog = notifier.startWatchdog();
-  log.info({ event: 'ready', socket: settings.socketPath, activated: activated?.name, mode: lc.mode, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs }, `serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}`);
+  // the one line -d 1 writes at start: what is served, where, with which policy (the details are at -d 2)
+  const extras = [`policy ${settings.policy}`, settings.adminSocketPath ? `admin ${settings.adminSocketPath}` : 'no admin socket', admin.metricsAddress ? `metrics http://${admin.metricsAddress}/metrics` : ''].filter(Boolean);
+  log.info({ event: 'ready', version: RELEASE, socket: settings.socketPath, activated: activated?.name, mode: lc.mode, policy: settings.policy, admin: settings.adminSocketPath, metrics: admin.metricsAddress, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs },
+    `${versionLine()} serving on ${activated ? `fd ${activated.fd} (${activated.name})` : settings.socketPath}: ${status(manager)}; ${extras.join('; ')} (ready in ${manager.readyMs} ms)`);
   if (settings.simulate !== undefined && lc.mode === 'foreground') {
-    process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'node dist/daemon/qatctl.js probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
+    process.stdout.write(`qatmgr: simulated host in ${settings.simDir}\nqatmgr: serving ${statusLine(manager)} on ${settings.socketPath}\nqatmgr: try 'qatctl probe --socket ${settings.socketPath}' from another terminal; Ctrl-C stops\n`);
   }
 }
 

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 /** Rungs from the bottom up; rooms on one rung are siblings. */
 export const LADDER = [
-  ['errors', 'kernel'],
+  ['errors', 'kernel', 'version'],
   ['config', 'log', 'native', 'text'],
   ['platform', 'libqat'],
-  ['devices', 'daemonize', 'systemd', 'selftest'],
+  ['devices', 'idxd', 'daemonize', 'systemd', 'selftest'],
   ['sections', 'provision', 'sim', 'doctor'],
   ['protocol', 'migrate'],
   ['server', 'client'],

@@ -28,6 +28,7 @@ export const ErrorCodes = {
   QATMGR_E_ROLLBACK_INCOMPLETE: 'QATMGR_E_ROLLBACK_INCOMPLETE',
   QATMGR_E_VF_IN_USE: 'QATMGR_E_VF_IN_USE',
   QATMGR_E_PROVISION_BUSY: 'QATMGR_E_PROVISION_BUSY',
+  QATMGR_E_IDXD_IN_USE: 'QATMGR_E_IDXD_IN_USE',
   // admin API (answers of the admin socket, and qatctl's view of them)
   QATMGR_E_ADMIN_BAD_REQUEST: 'QATMGR_E_ADMIN_BAD_REQUEST',
   QATMGR_E_ADMIN_VERSION: 'QATMGR_E_ADMIN_VERSION',
@@ -69,10 +70,11 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_CPA: 1,
   // qatctl provision (docs/provisioning.md)
   QATMGR_E_NOT_READY: 3,
-  QATMGR_E_PROVISION_FAILED: 4,
+  QATMGR_E_PROVISION_FAILED: 2,
   QATMGR_E_ROLLBACK_INCOMPLETE: 5,
   QATMGR_E_VF_IN_USE: 6,
   QATMGR_E_PROVISION_BUSY: 7,
+  QATMGR_E_IDXD_IN_USE: 6,
   // qatctl admin commands: 2 the daemon refused, 3 the daemon cannot be reached, 4 not allowed
   QATMGR_E_ADMIN_BAD_REQUEST: 2,
   QATMGR_E_ADMIN_VERSION: 2,

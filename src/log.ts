@@ -1,5 +1,7 @@
 // The pino logger: one structured line per event, errors (and warnings) on stderr, the rest on stdout.
 
+import fs from 'node:fs';
+import { isatty } from 'node:tty';
 import { createRequire } from 'node:module';
 import type pinoType from 'pino';
 import type { Logger } from 'pino';
@@ -71,27 +73,84 @@ export interface LoggerOptions {
   /** Where info/debug go (default stdout) and where warn/error go (default stderr). */
   out?: NodeJS.WritableStream | number;
   err?: NodeJS.WritableStream | number;
+  /** json (default): one JSON object per line; text: the message, then its fields as key=value. */
+  format?: 'json' | 'text';
+  /** Prefix every line with its syslog priority (`<4>`), which journald reads from a service's stdout/stderr. */
+  journal?: boolean;
+  /** Start text lines with the time and level (a terminal; the journal records both itself). */
+  stamp?: boolean;
 }
+
+/** syslog priority of each pino level (sd-daemon(3) prefixes). */
+export const SYSLOG_PRIORITY: Record<string, number> = { trace: 7, debug: 7, info: 6, warn: 4, error: 3, fatal: 2 };
 
 export function createLogger(opts: LoggerOptions): Logger {
   return lazyLogger(opts.level, () => makeLogger(opts));
 }
 
+/** The fields of a JSON log line as ` key=value` pairs (strings with blanks or quotes JSON-quoted). */
+function textFields(o: Record<string, unknown>): string {
+  let out = '';
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'level' || k === 'time' || k === 'msg' || k === 'name' || v === undefined || v === null) continue;
+    let t: string;
+    if (typeof v === 'string') t = /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) t = v.join(',');
+    else if (k === 'err' && typeof v === 'object') t = JSON.stringify((v as { message?: string }).message ?? v);
+    else t = JSON.stringify(v);
+    out += ` ${k}=${t}`;
+  }
+  return out;
+}
+
+/** Turn one pino JSON line into our text line: `[time LEVEL ]message  key=value ...`. */
+export function formatTextLine(json: string, stamp: boolean): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const msg = String(o.msg ?? '');
+  const fields = textFields(o);
+  const head = stamp ? `${String(o.time ?? '').slice(11, 23)} ${String(o.level ?? '').toUpperCase().padEnd(5)} ` : '';
+  return `${head}${msg}${fields ? ` ${fields}` : ''}\n`;
+}
+
+/** A synchronous line destination for one level: optional text formatting and priority prefix. */
+function lineDestination(target: NodeJS.WritableStream | number, level: string, opts: LoggerOptions): { write(line: string): void } {
+  const prefix = opts.journal ? `<${SYSLOG_PRIORITY[level]}>` : '';
+  const text = opts.format === 'text';
+  const stamp = opts.stamp === true;
+  return {
+    write(line: string) {
+      const body = text ? formatTextLine(line, stamp) : line;
+      const out = prefix ? prefix + body.replace(/\n(?=.)/g, `\n${prefix}`) : body;
+      if (typeof target === 'number') {
+        try { fs.writeSync(target, out); } catch { /* a closed stderr must not kill the daemon */ }
+      } else {
+        target.write(out);
+      }
+    },
+  };
+}
+
 function makeLogger(opts: LoggerOptions): Logger {
   const pino = loadPino();
-  const out = typeof opts.out === 'number' || opts.out === undefined
-    ? pino.destination({ fd: typeof opts.out === 'number' ? opts.out : 1, sync: true })
-    : opts.out;
-  const err = typeof opts.err === 'number' || opts.err === undefined
-    ? pino.destination({ fd: typeof opts.err === 'number' ? opts.err : 2, sync: true })
-    : opts.err;
-  const streams = pino.multistream(
-    [
-      { level: 'trace', stream: out },
-      { level: 'warn', stream: err },
-    ],
-    { dedupe: true },
-  );
+  const outTarget = opts.out ?? 1;
+  const errTarget = opts.err ?? 2;
+  let streams: Array<{ level: Level; stream: { write(s: string): void } }>;
+  if (!opts.journal && opts.format !== 'text') {
+    // plain JSON lines: pino's own sync destinations, the fast path at --debug=2
+    const dest = (t: NodeJS.WritableStream | number): { write(s: string): void } => (typeof t === 'number' ? pino.destination({ fd: t, sync: true }) : t);
+    streams = [{ level: 'trace', stream: dest(outTarget) }, { level: 'warn', stream: dest(errTarget) }];
+  } else {
+    // one destination per level, so each line knows its priority (multistream with dedupe picks exactly one)
+    streams = (['trace', 'info', 'warn', 'error', 'fatal'] as const).map((level) => ({
+      level,
+      stream: lineDestination(level === 'trace' || level === 'info' ? outTarget : errTarget, level === 'trace' ? 'debug' : level, opts),
+    }));
+  }
   return pino(
     {
       level: opts.level,
@@ -100,10 +159,11 @@ function makeLogger(opts: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    streams,
+    pino.multistream(streams as Parameters<typeof pino.multistream>[0], { dedupe: true }),
   );
 }
 
+/**
 /**
  * Build the real logger now: pino's modules are required and its destinations set up. The daemon calls it once it
  * serves, so that no log line written later (at the open-file limit, say) needs a descriptor to load a module.
@@ -111,6 +171,24 @@ function makeLogger(opts: LoggerOptions): Logger {
 export function preloadLogger(log: Logger): void {
   // any property besides the level methods makes the lazy logger build the real one
   void log.levels;
+}
+
+/**
+ * Where and how the daemon logs: the journal when asked (`--log-target=journal`) or when JOURNAL_STREAM names our
+ * stderr (systemd's StandardError=journal); text on a terminal and in the journal, JSON for pipes and files.
+ */
+export function resolveLogOutput(format: 'auto' | 'json' | 'text', target: 'auto' | 'console' | 'journal', env: NodeJS.ProcessEnv, fd = 2): Pick<LoggerOptions, 'format' | 'journal' | 'stamp'> {
+  let journal = target === 'journal';
+  const tty = isatty(fd);
+  try {
+    const st = fs.fstatSync(fd);
+    const m = /^([0-9]+):([0-9]+)$/.exec(env.JOURNAL_STREAM ?? '');
+    if (target === 'auto' && m && Number(m[1]) === st.dev && Number(m[2]) === st.ino) journal = true;
+  } catch {
+    /* closed stderr: keep the defaults */
+  }
+  const fmt = format !== 'auto' ? format : journal || tty ? 'text' : 'json';
+  return { format: fmt, journal, stamp: fmt === 'text' && !journal };
 }
 
 /** A logger that drops everything (for pure code under test and library use). */

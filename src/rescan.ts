@@ -2,7 +2,7 @@
 
 import type { Settings } from './config/settings.js';
 import type { Logger } from './log.js';
-import type { Manager } from './manager.js';
+import { grantRules, applyGrantRules, type Manager } from './manager.js';
 import { discover } from './platform/discover.js';
 import { SysfsCapabilitySource } from './devices/capabilities.js';
 import { buildPlan } from './sections/plan.js';
@@ -16,7 +16,9 @@ import { buildPfReplies } from './protocol/replies.js';
 export function rescan(manager: Manager, settings: Settings, log: Logger): ReconcileReport {
   const inventory = discover(settings.roots, log);
   const caps = new SysfsCapabilitySource(settings.roots);
-  const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf));
+  const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
+  // checked before anything changes: reservations that do not fit the new plan fail the rescan
+  const rules = grantRules(settings, plan.length);
   const present = new Set(inventory.vfs.map((v) => v.bdf));
   const report = reconcileSections(manager.allocator, plan, present);
   manager.ctx.replies.warm();
@@ -25,7 +27,14 @@ export function rescan(manager: Manager, settings: Settings, log: Logger): Recon
   if (settings.policy !== manager.settings.policy) {
     log.info({ event: 'rescan_policy', was: manager.settings.policy, now: settings.policy }, `policy ${manager.settings.policy} -> ${settings.policy}; held sections keep their VFs until released`);
   }
-  manager.settings = { ...manager.settings, policy: settings.policy, debug: settings.debug, servicesEnabled: settings.servicesEnabled, warnings: settings.warnings };
+  if (settings.numaAware !== manager.settings.numaAware) {
+    log.info({ event: 'rescan_numa', was: manager.settings.numaAware, now: settings.numaAware }, `NumaAware ${manager.settings.numaAware} -> ${settings.numaAware}; held sections keep their VFs`);
+  }
+  manager.settings = {
+    ...manager.settings, policy: settings.policy, debug: settings.debug, servicesEnabled: settings.servicesEnabled, warnings: settings.warnings,
+    numaAware: settings.numaAware, shares: settings.shares, sharesDir: settings.sharesDir,
+  };
+  applyGrantRules(manager, rules, log);
   for (const b of report.addedVfs) log.info({ event: 'vf_added', bdf: b }, `VF ${b} is new and available`);
   if (report.withdrawnVfs.length) log.warn({ event: 'vf_withdrawn', bdf: report.withdrawnVfs }, `VFs gone from the system, withdrawn from free sections: ${report.withdrawnVfs.join(', ')}`);
   for (const r of report.removedWhileHeld) log.warn({ event: 'vf_removed_while_held', bdf: r.bdf, section: r.section, pid: r.pid }, `VF ${r.bdf} is gone but section ${r.section} is still held by pid ${r.pid}; out of service once released`);

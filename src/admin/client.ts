@@ -10,7 +10,7 @@ export class AdminClient {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private closedError: Error | null = null;
 
-  private constructor(private readonly sock: net.Socket, readonly path: string) {
+  private constructor(private readonly sock: net.Socket, readonly path: string, private readonly requestTimeoutMs: number) {
     sock.setEncoding('utf8');
     sock.on('data', (c: string) => this.onData(c));
     sock.on('error', (e) => { this.closedError = e; });
@@ -21,16 +21,17 @@ export class AdminClient {
     });
   }
 
+  /** Connect within `timeoutMs`; every request must then be answered within `timeoutMs` too (a hung daemon is unreachable). */
   static connect(socketPath: string, timeoutMs = 5000): Promise<AdminClient> {
     return new Promise((resolve, reject) => {
       const sock = net.connect(socketPath);
       const t = setTimeout(() => { sock.destroy(); reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `${socketPath}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
-      sock.once('connect', () => { clearTimeout(t); sock.removeAllListeners('error'); resolve(new AdminClient(sock, socketPath)); });
+      sock.once('connect', () => { clearTimeout(t); sock.removeAllListeners('error'); resolve(new AdminClient(sock, socketPath, timeoutMs)); });
       sock.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(t);
         const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is qatmgr running? point elsewhere with --admin-socket or --run-dir)'
           : e.code === 'EACCES' ? ' (the admin socket is mode 0660: run as root or as a member of its group)' : '';
-        reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `cannot connect to the admin socket ${socketPath}: ${e.code ?? e.message}${hint}`, { path: socketPath }));
+        reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `cannot connect to the admin socket ${socketPath}: ${e.code ?? e.message}${hint}`, { path: socketPath, code: e.code }));
       });
     });
   }
@@ -72,7 +73,13 @@ export class AdminClient {
     if (this.sock.destroyed) return Promise.reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `${this.path}: admin connection closed`));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new QatmgrError(ErrorCodes.QATMGR_E_ADMIN_UNREACHABLE, `${this.path}: the daemon did not answer "${op}" within ${this.requestTimeoutMs} ms`, { path: this.path }));
+      }, this.requestTimeoutMs);
+      timer.unref();
+      const done = <A>(f: (a: A) => void) => (a: A): void => { clearTimeout(timer); f(a); };
+      this.waiting.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) });
       this.sock.write(`${JSON.stringify({ v: ADMIN_API_VERSION, id, op, args })}\n`);
     });
   }

@@ -36,7 +36,7 @@ export class EventRing {
   private head = 0;
   private nextSeq = 1;
   /** Counters that survive the ring's wrap-around (metrics). */
-  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number> };
+  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number>, refusalsByReason: {} as Record<string, number>, numa: { local: 0, remote: 0, unknown: 0 } };
 
   constructor(readonly capacity = DEFAULT_EVENT_CAPACITY) {}
 
@@ -73,6 +73,13 @@ function bdfsOf(s: Section): string[] {
   return s.plan.devices.map((d) => d.vf.bdf);
 }
 
+/** A refusal's reason as a metric label: every section held, some out of service, or no section planned at all. */
+export function refusalKind(a: Allocator): 'all-held' | 'out-of-service' | 'no-sections' {
+  const c = a.counts();
+  if (c.total === 0) return 'no-sections';
+  return c.blocked > 0 ? 'out-of-service' : 'all-held';
+}
+
 /** Who held what when a SECTION_GET was refused (computed only on refusals, never per request). */
 export function refusalDetail(a: Allocator): RefusalDetail {
   const byPid = new Map<number, { pid: number; processName: string; sections: number }>();
@@ -96,6 +103,8 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
   const onGrant = (s: Section, h: Holder): void => {
     ring.totals.grants++;
     if (h.adopted) ring.totals.adoptions++;
+    // grants whose client nodes were looked up (NumaAware on)
+    else if (h.local !== undefined) ring.totals.numa[h.local === null ? 'unknown' : h.local ? 'local' : 'remote']++;
     ring.push({ kind: 'grant', section: s.name, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: bdfsOf(s), reason: h.adopted ? 'adopted' : null });
   };
   const onRelease = (s: Section, h: Holder, reason: ReleaseReason): void => {
@@ -104,8 +113,10 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
     ring.totals.releasesByReason[reason] = (ring.totals.releasesByReason[reason] ?? 0) + 1;
     ring.push({ kind: reason === 'forced' ? 'forced-release' : 'release', section: s.name, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: bdfsOf(s), reason });
   };
-  const onRefuse = (h: Holder, reason: string): void => {
+  const onRefuse = (h: Holder, reason: string, byRule: boolean): void => {
     ring.totals.refusals++;
+    const why = byRule ? 'rule' : refusalKind(a);
+    ring.totals.refusalsByReason[why] = (ring.totals.refusalsByReason[why] ?? 0) + 1;
     ring.push({ kind: 'refusal', section: null, pid: h.pid, uid: h.uid, processName: h.processName, bdfs: [], reason, detail: refusalDetail(a) });
   };
   a.on('grant', onGrant);

@@ -21,7 +21,7 @@ export interface AdminHandle {
  * Attach the admin API to a manager whose client socket already listens. Subscribes to allocator events
  * synchronously (before any await), so no grant or refusal is missed.
  */
-export async function startAdmin(manager: Manager, log: Logger, opts: { version: string }): Promise<AdminHandle> {
+export async function startAdmin(manager: Manager, log: Logger, opts: { version: string; metricsFd?: number }): Promise<AdminHandle> {
   const settings = manager.settings;
   const ring = new EventRing();
   const stopRecording = recordAllocatorEvents(manager.allocator, ring);
@@ -43,15 +43,17 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
       await prepareSocketPath(settings.adminSocketPath);
       admin = new AdminServer({ socketPath: settings.adminSocketPath, gid: socketGid(settings), idleTimeoutMs: settings.adminIdleTimeoutMs }, ctx, registry, counters, log);
       await admin.listen();
-      log.info({ event: 'admin_ready', socket: settings.adminSocketPath }, `admin API on ${settings.adminSocketPath}`);
+      log.debug({ event: 'admin_ready', socket: settings.adminSocketPath }, `admin API on ${settings.adminSocketPath}`);
     }
-    if (settings.metricsListen) {
+    if (settings.metricsListen || opts.metricsFd !== undefined) {
+      // a socket passed by systemd (qat-metrics.socket) wins over the setting: it is what the unit allows
+      const where = opts.metricsFd !== undefined ? { fd: opts.metricsFd, allowRemote: settings.metricsAllowRemote } : { address: settings.metricsListen, allowRemote: settings.metricsAllowRemote };
       // built now (prom-client required) rather than at the first scrape: a scrape at the fd limit needs no require()
       void registry.contentType;
-      http = new MetricsHttpServer(settings.metricsListen, registry, log);
+      http = new MetricsHttpServer(where, registry, log, () => manager.readyMs !== undefined);
       const bound = await http.listen();
       ctx.metricsAddress = formatListenAddress(bound);
-      log.info({ event: 'metrics_ready', address: ctx.metricsAddress }, `metrics on http://${ctx.metricsAddress}/metrics`);
+      log.debug({ event: 'metrics_ready', address: ctx.metricsAddress }, `metrics on http://${ctx.metricsAddress}/metrics`);
     }
   } catch (e) {
     await close();

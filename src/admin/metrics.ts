@@ -2,10 +2,14 @@
 
 import { createRequire } from 'node:module';
 import type { Registry, Metric } from 'prom-client';
-import { MSG_NAMES, HEADER_SIZE } from '../protocol/constants.js';
+import { MSG_NAMES, HEADER_SIZE, MsgType } from '../protocol/constants.js';
+import type { VfInfo } from '../platform/discover.js';
+import { RELEASE, QATLIB_PROTOCOL } from '../version.js';
 import { readCString } from '../protocol/decode.js';
 import { LATENCY_BUCKETS_S, MAX_REQUEST_TYPE_COUNTED } from '../server/counters.js';
 import type { AdminContext } from './views.js';
+import { RealKernelFs } from '../platform/kernelfs.js';
+import { readIdxdInventory, type IdxdInventory } from '../idxd/inventory.js';
 
 /** Counters the admin server keeps about itself. */
 export interface AdminCounters {
@@ -43,7 +47,7 @@ export function buildMetrics(ctx: AdminContext, admin: AdminCounters): Registry 
 }
 
 function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
-  const { Registry, Counter, Gauge } = requireCjs('prom-client') as typeof import('prom-client');
+  const { Registry, Counter, Gauge, collectDefaultMetrics } = requireCjs('prom-client') as typeof import('prom-client');
   const reg = new Registry();
   const m = ctx.manager;
   const a = m.allocator;
@@ -51,34 +55,44 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
   const registers = [reg];
 
   new Gauge({
-    name: 'qatmgr_sections', help: 'Sections by state (held, free, out_of_service)', labelNames: ['state'], registers,
+    name: 'qatmgr_sections', help: 'Sections by state (held, free, out-of-service)', labelNames: ['state'], registers,
     collect() {
       const c = a.counts();
       this.set({ state: 'held' }, c.held);
       this.set({ state: 'free' }, c.free);
-      this.set({ state: 'out_of_service' }, c.blocked);
+      this.set({ state: 'out-of-service' }, c.blocked);
     },
   });
   new Gauge({ name: 'qatmgr_sections_planned', help: 'Sections in the plan', registers, collect() { this.set(a.sections.length); } });
+  // per-VF series carry where the VF is (PF, NUMA node) and what it is (family), so dashboards can group them
+  const vfLabels = ['bdf', 'pf', 'numa_node', 'family'];
+  const vfSeries = (vf: VfInfo): Record<string, string | number> => ({ bdf: vf.bdf, pf: vf.pf?.bdf ?? 'none', numa_node: vf.numaNode, family: vf.family.name });
   new Gauge({
-    name: 'qatmgr_vf_held', help: 'Whether a VF belongs to a held section (1) or not (0)', labelNames: ['bdf', 'section'], registers,
+    name: 'qatmgr_vf_held', help: 'Whether a VF belongs to a held section (1) or not (0)', labelNames: [...vfLabels, 'section'], registers,
     collect() {
       this.reset();
-      for (const s of a.sections) for (const d of s.plan.devices) this.set({ bdf: d.vf.bdf, section: s.name }, s.holder ? 1 : 0);
+      for (const s of a.sections) for (const d of s.plan.devices) this.set({ ...vfSeries(d.vf), section: s.name }, s.holder ? 1 : 0);
     },
   });
   new Gauge({
-    name: 'qatmgr_vf_out_of_service', help: 'Whether a VF is drained (1) or in service (0)', labelNames: ['bdf'], registers,
+    name: 'qatmgr_vf_out_of_service', help: 'Whether a VF is drained (1) or in service (0)', labelNames: vfLabels, registers,
     collect() {
       this.reset();
-      for (const vf of m.inventory.vfs) this.set({ bdf: vf.bdf }, a.isOutOfService(vf.bdf) ? 1 : 0);
+      for (const vf of m.inventory.vfs) this.set(vfSeries(vf), a.isOutOfService(vf.bdf) ? 1 : 0);
     },
   });
   const counter = (name: string, help: string, read: () => number): void => {
     new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
   };
-  counter('qatmgr_handshakes_total', 'Sections granted (SECTION_GET answered with a section)', () => ctx.ring.totals.grants);
-  counter('qatmgr_refusals_total', 'SECTION_GET refused with "No section available"', () => ctx.ring.totals.refusals);
+  counter('qatmgr_handshakes_total', 'libqat start-up handshakes begun (SECTION_GET requests, granted or not)', () => server.counters.byType[MsgType.SECTION_GET] ?? 0);
+  counter('qatmgr_grants_total', 'Sections granted (SECTION_GET answered with a section)', () => ctx.ring.totals.grants);
+  new Counter({
+    name: 'qatmgr_refusals_total', help: 'SECTION_GET refused with "No section available", by reason (all-held, out-of-service, no-sections, rule: NumaAware=strict or a share)', labelNames: ['reason'], registers,
+    collect() {
+      this.reset();
+      for (const reason of ['all-held', 'out-of-service', 'no-sections', 'rule']) this.inc({ reason }, ctx.ring.totals.refusalsByReason[reason] ?? 0);
+    },
+  });
   counter('qatmgr_forced_releases_total', 'Sections taken away by an administrator', () => ctx.ring.totals.forced);
   counter('qatmgr_ledger_adoptions_total', 'Sections adopted from the ledger after a restart', () => ctx.ring.totals.adoptions);
   counter('qatmgr_connections_accepted_total', 'Client connections accepted', () => server.stats.accepted);
@@ -94,6 +108,26 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
       for (const [reason, n] of Object.entries(ctx.ring.totals.releasesByReason)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: 'qatmgr_numa_grants_total', help: 'Sections granted with NumaAware on, by locality (local: every VF on a node the client may run on; unknown: its CPUs could not be read)',
+    labelNames: ['locality'], registers,
+    collect() {
+      this.reset();
+      for (const [locality, n] of Object.entries(ctx.ring.totals.numa)) this.inc({ locality }, n);
+    },
+  });
+  new Gauge({
+    name: 'qatmgr_share_sections', help: 'Per share (unit, uid, group or process name): sections held, and its min and max (-1: no max)', labelNames: ['share', 'state'], registers,
+    collect() {
+      this.reset();
+      const held = a.sharesHeld();
+      a.grantRules.shares.forEach((r, j) => {
+        this.set({ share: r.label, state: 'held' }, held[j]);
+        this.set({ share: r.label, state: 'min' }, r.min);
+        this.set({ share: r.label, state: 'max' }, r.max ?? -1);
+      });
+    },
+  });
   new Gauge({ name: 'qatmgr_connections_open', help: 'Client connections open now', registers, collect() { this.set(server.connectionCount); } });
   new Counter({
     name: 'qatmgr_requests_total', help: 'Client requests answered, by message type', labelNames: ['type'], registers,
@@ -106,7 +140,8 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
     name: 'qatmgr_bad_replies_total', help: 'BAD replies sent, by text', labelNames: ['text'], registers,
     collect() {
       this.reset();
-      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '') }, n);
+      // a refusal by a rule carries its reason after upstream's text: one label for all of them (reasons hold counts)
+      for (const [buf, n] of server.counters.bad) this.inc({ text: readCString(buf, HEADER_SIZE).replace(/\n$/, '').replace(/^(No section available): .*/, '$1 (by a rule)') }, n);
     },
   });
   new Counter({
@@ -125,7 +160,34 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,
     collect() { this.reset(); for (const [code, n] of admin.errors) this.inc({ code }, n); },
   });
+  // DSA/IAA: read from sysfs once per scrape (both gauges share the read)
+  let accel: { at: number; inv: IdxdInventory } | undefined;
+  const readAccel = (): IdxdInventory => {
+    const now = performance.now();
+    if (!accel || now - accel.at > 500) accel = { at: now, inv: readIdxdInventory(new RealKernelFs(), m.settings.roots) };
+    return accel.inv;
+  };
+  new Gauge({
+    name: 'qatmgr_accel_device_enabled', help: 'Whether an Intel DSA/IAA device is enabled (1) or not (0)', labelNames: ['device', 'product'], registers,
+    collect() {
+      this.reset();
+      for (const d of readAccel().devices) this.set({ device: d.dev, product: d.product }, d.state === 'enabled' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'qatmgr_accel_wq_enabled', help: 'Whether a configured Intel DSA/IAA work queue is enabled (1) or not (0), with the driver it is bound to', labelNames: ['device', 'wq', 'driver'], registers,
+    collect() {
+      this.reset();
+      for (const d of readAccel().devices) for (const w of d.wqs) {
+        if (w.state === 'enabled' || w.groupId >= 0) this.set({ device: d.dev, wq: w.dev, driver: w.driver ?? '' }, w.state === 'enabled' ? 1 : 0);
+      }
+    },
+  });
   new Gauge({ name: 'qatmgr_start_time_seconds', help: 'Start time of the daemon (Unix seconds)', registers, collect() { this.set(m.startedAt / 1000); } });
+  new Gauge({ name: 'qatmgr_build_info', help: 'Release of qatmgr-ts and the qatlib protocol it speaks (always 1)', labelNames: ['version', 'protocol', 'nodejs'], registers })
+    .set({ version: RELEASE, protocol: QATLIB_PROTOCOL, nodejs: process.version }, 1);
+  // process_* (CPU, RSS, open fds, start time) and nodejs_* (event-loop lag, heap, GC) as every Node exporter has them
+  collectDefaultMetrics({ register: reg });
 
   // the histogram's buckets are filled by the server (plain array); expose them as a histogram family
   const name = 'qatmgr_request_duration_seconds';

@@ -8,6 +8,8 @@ import { AdminError } from './wire.js';
 import { statusView, devicesView, sectionsView, allocationsView, normaliseBdf, type AdminContext } from './views.js';
 import type { EventKind } from './events.js';
 import type { Logger } from '../log.js';
+import { RealKernelFs } from '../platform/kernelfs.js';
+import { readIdxdInventory } from '../idxd/inventory.js';
 
 export interface OpEnv {
   ctx: AdminContext;
@@ -72,6 +74,7 @@ export const OPS: Record<string, OpSpec> = {
   },
   status: { mutating: false, summary: 'version, policy, uptime, section and device counts', run: (_a, e) => statusView(e.ctx) },
   devices: { mutating: false, summary: 'PFs and their VFs with state', run: (_a, e) => devicesView(e.ctx) },
+  accel: { mutating: false, summary: 'Intel DSA/IAA devices, groups, engines, wqs, iaa_crypto, zswap (read from sysfs now)', run: (_a, e) => readIdxdInventory(new RealKernelFs(), e.ctx.manager.settings.roots) },
   sections: { mutating: false, summary: 'the full plan: every section and its VFs', run: (_a, e) => sectionsView(e.ctx) },
   allocations: {
     mutating: false,
@@ -156,7 +159,8 @@ export const OPS: Record<string, OpSpec> = {
     summary: 'rescan devices and settings, as SIGHUP does (held sections keep their VFs)',
     run: (_a, e) => {
       if (!e.ctx.rescan) throw new AdminError('QATMGR_E_ADMIN_UNSUPPORTED', 'this daemon cannot rescan; restart it to pick up new devices');
-      e.log.warn({ event: 'rescan_requested', by: who(e.cred) }, 'rescan requested over the admin socket');
+      // an administrator's ordinary request (only root may send it): info, not a warning
+      e.log.info({ event: 'rescan_requested', by: who(e.cred) }, `rescan requested over the admin socket by ${who(e.cred)}`);
       try {
         return e.ctx.rescan();
       } catch (err) {

@@ -3,7 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CpuTable } from '../platform/cpus.js';
-import { parseCpuList } from '../platform/cpus.js';
+import { parseCpuList, nodesForCpus } from '../platform/cpus.js';
+import { cgroupPath, unitAndContainer } from '../platform/processes.js';
+
+export { cgroupPath, unitAndContainer, nodesForCpus };
 
 export const CMDLINE_MAX = 160;
 
@@ -28,53 +31,6 @@ function readOrNull(p: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** The unified (v2) cgroup path of a /proc/<pid>/cgroup text, else the first controller's. */
-export function cgroupPath(text: string): string | null {
-  let first: string | null = null;
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    if (m[1] === '0' && m[2] === '') return m[3];
-    if (first === null && (m[2] === 'name=systemd' || m[2].includes('cpu'))) first = m[3];
-  }
-  return first;
-}
-
-/** Split a cgroup path into the systemd unit and container it names (either may be null). */
-export function unitAndContainer(cg: string): { unit: string | null; container: string | null } {
-  const parts = cg.split('/').filter(Boolean);
-  let container: string | null = null;
-  const short = (id: string): string => id.slice(0, 12);
-  for (const p of parts) {
-    let m: RegExpExecArray | null;
-    if ((m = /^docker-([0-9a-f]{12,})\.scope$/.exec(p))) container = `docker:${short(m[1])}`;
-    else if ((m = /^libpod-(?:conmon-)?([0-9a-f]{12,})\.scope$/.exec(p))) container = `podman:${short(m[1])}`;
-    else if ((m = /^cri-containerd-([0-9a-f]{12,})\.scope$/.exec(p))) container = `containerd:${short(m[1])}`;
-    else if ((m = /^crio-([0-9a-f]{12,})\.scope$/.exec(p))) container = `crio:${short(m[1])}`;
-    else if ((m = /^lxc\.payload\.(.+)$/.exec(p))) container = `lxc:${m[1]}`;
-  }
-  const i = parts.indexOf('docker');
-  if (container === null && i >= 0 && parts[i + 1] && /^[0-9a-f]{12,}$/.test(parts[i + 1])) container = `docker:${short(parts[i + 1])}`;
-  if (container === null && parts.some((p) => p.startsWith('kubepods'))) {
-    const last = parts[parts.length - 1];
-    container = `kubepods:${short(last.replace(/^(cri-containerd-|crio-|docker-)/, '').replace(/\.scope$/, ''))}`;
-  }
-  // the innermost systemd unit that is not a slice
-  let unit: string | null = null;
-  for (const p of parts) if (/\.(service|scope|socket|mount|swap|target)$/.test(p)) unit = p;
-  return { unit, container };
-}
-
-/** NUMA nodes that share at least one CPU with `allowed`. */
-export function nodesForCpus(allowed: number[], cpus: CpuTable): number[] {
-  const set = new Set(allowed);
-  const out: number[] = [];
-  cpus.nodes.forEach((list, node) => {
-    if (list.some((c) => set.has(c))) out.push(node);
-  });
-  return out;
 }
 
 function truncate(s: string, max: number): string {

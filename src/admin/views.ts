@@ -1,7 +1,8 @@
 // Read-only views of the live inventory, plan and allocator for the admin API (status, devices, sections, allocations).
 
 import type { Manager } from '../manager.js';
-import type { Section } from '../sections/allocator.js';
+import type { Section, Holder } from '../sections/allocator.js';
+import type { NumaMode } from '../config/settings.js';
 import type { PlannedDevice } from '../sections/plan.js';
 import type { VfInfo } from '../platform/discover.js';
 import { INSTANCE_ORDER } from '../devices/instances.js';
@@ -52,7 +53,8 @@ export interface VfPlanFacts {
   instances: string[];
 }
 
-export type VfState = 'free' | 'held' | 'out-of-service' | 'unavailable' | 'unplanned';
+export const VF_STATES = ['free', 'held', 'out-of-service', 'unavailable', 'unplanned'] as const;
+export type VfState = (typeof VF_STATES)[number];
 
 function servicesOf(d: PlannedDevice): string[] {
   return INSTANCE_ORDER.filter((k) => d.layout.banks[k].length > 0);
@@ -104,7 +106,7 @@ export interface StatusView {
   adminSocket: string;
   metricsListen: string | null;
   vm: boolean;
-  sections: { total: number; held: number; free: number; blocked: number };
+  sections: { total: number; held: number; free: number; outOfService: number };
   devices: { pfs: number; vfs: number; outOfService: number; unavailable: number };
   /**
    * Client connections: `rejected` refused at a cap, `evicted` idle ones closed to make room, `held` times one was
@@ -138,7 +140,7 @@ export function statusView(ctx: AdminContext): StatusView {
     adminSocket: ctx.adminSocketPath,
     metricsListen: ctx.metricsAddress,
     vm: m.inventory.vm,
-    sections: { total: c.total, held: c.held, free: c.free, blocked: c.blocked },
+    sections: { total: c.total, held: c.held, free: c.free, outOfService: c.blocked },
     devices: { pfs: m.inventory.pfs.length, vfs: m.inventory.vfs.length, outOfService: oos, unavailable },
     connections: {
       open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected, evicted: m.server.stats.evicted,
@@ -221,18 +223,48 @@ export interface SectionRow {
   reason: string | null;
   holderPid: number | null;
   processName: string | null;
+  /** NUMA nodes of the section's VFs. */
+  nodes: number[];
+  /** Shares the holder counts against (labels); empty when free. */
+  shares: string[];
   vfs: Array<{ bdf: string; numaNode: number; iommuGroup: string; services: string[]; instances: string[]; outOfService: boolean }>;
+}
+
+/** One share rule with what it holds now; `reserved` = sections kept free for it (its unmet minimum). */
+export interface ShareRow {
+  subject: string;
+  min: number;
+  max: number | null;
+  held: number;
+  reserved: number;
+  where: string;
 }
 
 export interface SectionsView {
   policy: number;
+  numaAware: NumaMode;
+  shares: ShareRow[];
   sections: SectionRow[];
+}
+
+/** Share labels of a holder (indices into the rules the allocator follows now). */
+function shareLabels(ctx: AdminContext, h: Holder | null): string[] {
+  const rules = ctx.manager.allocator.grantRules.shares;
+  return h?.shares ? h.shares.map((j) => rules[j].label) : [];
+}
+
+function sharesView(ctx: AdminContext): ShareRow[] {
+  const a = ctx.manager.allocator;
+  const held = a.sharesHeld();
+  return a.grantRules.shares.map((r, j) => ({ subject: r.label, min: r.min, max: r.max ?? null, held: held[j], reserved: Math.max(0, r.min - held[j]), where: r.where }));
 }
 
 export function sectionsView(ctx: AdminContext): SectionsView {
   const a = ctx.manager.allocator;
   return {
     policy: ctx.manager.settings.policy,
+    numaAware: a.grantRules.numa,
+    shares: sharesView(ctx),
     sections: a.sections.map((s): SectionRow => {
       const blocked = s.holder ? undefined : a.blockedReason(s);
       return {
@@ -242,6 +274,8 @@ export function sectionsView(ctx: AdminContext): SectionsView {
         reason: blocked ?? null,
         holderPid: s.holder?.pid ?? null,
         processName: s.holder?.processName ?? null,
+        nodes: a.nodesOf(s),
+        shares: shareLabels(ctx, s.holder),
         vfs: s.plan.devices.map((d) => {
           const f = ctx.vfIndex.get(d.vf.bdf)!;
           return { bdf: d.vf.bdf, numaNode: d.vf.numaNode, iommuGroup: d.vf.group, services: f.services, instances: f.instances, outOfService: a.isOutOfService(d.vf.bdf) };
@@ -267,6 +301,12 @@ export interface HolderView {
   unit: string | null;
   container: string | null;
   numaNodes: number[] | null;
+  /** The nodes the daemon looked up at the grant (NumaAware), the one it served first; null = not looked up or unknown. */
+  clientNodes: number[] | null;
+  /** Every VF of the section is on a node the process may run on (at the grant with NumaAware, else now); null = unknown. */
+  local: boolean | null;
+  /** Shares the holder counts against. */
+  shares: string[];
   alive: boolean;
   since: string;
   heldSeconds: number;
@@ -281,6 +321,12 @@ function isoOf(h: { since: number }): string {
   let t = sinceIso.get(h);
   if (t === undefined) { t = new Date(h.since).toISOString(); sinceIso.set(h, t); }
   return t;
+}
+
+/** Locality as decided at the grant when the daemon looked it up, else from the nodes the process may run on now. */
+function localOf(h: Holder, nowNodes: number[] | null, vfNodes: number[]): boolean | null {
+  if (h.local !== undefined) return h.local;
+  return nowNodes === null || nowNodes.length === 0 ? null : vfNodes.every((n) => nowNodes.includes(n));
 }
 
 /** One row per held section with what /proc says about its holder (each pid read once per call). */
@@ -309,7 +355,8 @@ export function allocationsView(ctx: AdminContext, opts: { refusals?: number } =
     rows.push({
       section: s.name, index: s.index, bdfs: sf.bdfs, vfNumaNodes: sf.vfNumaNodes, instances: sf.instances,
       pid: h.pid, uid: h.uid, gid: h.gid, user: users.name(h.uid), processName: h.processName,
-      comm: f.comm, cmdline: f.cmdline, unit: f.unit, container: f.container, numaNodes: f.numaNodes, alive: f.alive,
+      comm: f.comm, cmdline: f.cmdline, unit: f.unit, container: f.container, numaNodes: f.numaNodes,
+      clientNodes: h.client?.nodes ?? null, local: localOf(h, f.numaNodes, sf.vfNumaNodes), shares: shareLabels(ctx, h), alive: f.alive,
       since: isoOf(h), heldSeconds: Math.max(0, Math.round((now - h.since) / 1000)),
       requests: h.requests, adopted: h.adopted === true, connId: h.connId,
     });

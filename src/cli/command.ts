@@ -7,6 +7,12 @@ export interface CliIo {
   cwd: string;
   /** stdout is a terminal: colour and progress bars allowed. */
   isTTY: boolean;
+  /** Terminal width: tables are narrowed to it on a terminal (unless -o wide). */
+  columns?: number;
+  /** -o wide: every column whole, extra columns where the command has them. */
+  wide?: boolean;
+  /** --no-headers: tables without their header line. */
+  noHeaders?: boolean;
 }
 
 export interface Command {
@@ -26,5 +32,6 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stdout.isTTY === true,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   };
 }

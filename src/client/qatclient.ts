@@ -170,6 +170,7 @@ export class QatClient {
     });
   }
 
+  /** Close at once, without waiting for the manager (one that does not answer may never close its side). */
   destroy(): void {
     this.sock.destroy();
   }

@@ -1,6 +1,8 @@
 // The filesystem roots through which every path on the machine is reached (sysfs, /dev, /run/qat, /proc, /etc).
 
+import fs from 'node:fs';
 import path from 'node:path';
+import { QatmgrError, ErrorCodes } from '../errors.js';
 
 export interface Roots {
   /** sysfs mount, default `/sys`. */
@@ -77,4 +79,21 @@ export function rootsFromOptions(v: RootOptionValues, cwd: string, base?: Roots)
     firmware: v['firmware-root'] ? abs(v['firmware-root']) : b.firmware,
     run: v['run-dir'] ? abs(v['run-dir']) : b.run,
   };
+}
+
+/**
+ * Check the root options a person typed before anything reads the machine: each named directory exists, and a
+ * `--sim-dir` is a simulated host (holds sim.json); a typo would otherwise check or change an empty or wrong tree.
+ */
+export function checkRootOptions(v: RootOptionValues, cwd: string): void {
+  for (const [name, value] of Object.entries(v) as Array<[keyof typeof ROOT_OPTIONS, string | undefined]>) {
+    if (value === undefined || !(name in ROOT_OPTIONS)) continue;
+    const abs = path.resolve(cwd, value);
+    let isDir = false;
+    try { isDir = fs.statSync(abs).isDirectory(); } catch { /* missing */ }
+    if (!isDir) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--${name} "${value}": no such directory`, { option: name, value });
+    if (name === 'sim-dir' && !fs.existsSync(path.join(abs, 'sim.json'))) {
+      throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--sim-dir "${value}" is not a simulated host (no sim.json; make one with 'qatctl simulate SPEC --out ${value}')`, { option: name, value });
+    }
+  }
 }

@@ -5,14 +5,20 @@ import { parseArgs } from 'node:util';
 import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
 import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } from './roots.js';
 import { readEnvFile, type EnvFile } from './envfile.js';
-import { parseIntInRange, parseDurationMs } from './numbers.js';
+import { parseIntInRange, parseDurationMs, DURATION_HELP } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
+import { usageErrorFromParseArgs } from './args.js';
+import { readShares, type ShareRule } from './shares.js';
 import { parseServicesValue } from './services-enabled.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
 export const MAX_POLICY = 4096;
 export const MAX_DEBUG = 2;
+
+/** How grants follow the client's NUMA nodes: off (upstream's first fit), prefer a local section, or only a local one. */
+export type NumaMode = 'off' | 'prefer' | 'strict';
+export const NUMA_MODES: readonly NumaMode[] = ['off', 'prefer', 'strict'];
 
 export interface Settings {
   policy: number;
@@ -44,8 +50,20 @@ export interface Settings {
   warnings: string[];
   /** Admin API socket (JSON lines); null = no admin socket (`--admin-socket=none`). */
   adminSocketPath: string | null;
-  /** Loopback HTTP listener for Prometheus metrics; undefined = off. */
+  /** HTTP listener for Prometheus metrics; undefined = off (loopback only unless metricsAllowRemote). */
   metricsListen: { host: string; port: number } | undefined;
+  /** The operator allowed a non-loopback metrics address (`--metrics-allow-remote`). */
+  metricsAllowRemote: boolean;
+  /** Log line format: text on a terminal, JSON for machines; 'auto' decides from the stream. */
+  logFormat: 'auto' | 'json' | 'text';
+  /** Where lines go: the console streams, or the journal (syslog priority prefix per line); 'auto' = journal when JOURNAL_STREAM names our stream. */
+  logTarget: 'auto' | 'console' | 'journal';
+  /** NumaAware= / --numa-aware= (default off). */
+  numaAware: NumaMode;
+  /** Reservations and caps per unit, uid, group or process name (Shares= and the shares.d drop-ins). */
+  shares: ShareRule[];
+  /** The shares drop-in directory that was read (whether or not it existed). */
+  sharesDir: string;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
 }
@@ -80,6 +98,10 @@ const OPTIONS = {
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'metrics-allow-remote': { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'log-target': { type: 'string' },
+  'numa-aware': { type: 'string' },
 } as const;
 
 export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
@@ -88,8 +110,9 @@ Hands Intel QuickAssist (QAT) virtual functions to libqat processes over a Unix 
 
 Upstream-compatible options:
   -h, --help                 print this help and exit
-  -v, --version              print the version and exit
-  -d, --debug=LEVEL          log level: 0 errors and warnings, 1 info, 2 debug (default 0)
+  -v, --version              print the release and the qatlib protocol it speaks, and exit
+  -d, --debug=LEVEL          log level: 0 errors and warnings, 1 info (one summary line at start, grants
+                             and releases), 2 debug (every VF, every request and reply in hex) (default 0)
   -p, --policy=POLICY        0: one VF of every PF per process; n: n VFs per process (0..4096, default 0)
   -f, --foreground           stay in the foreground (no fork, no pid file)
 
@@ -105,8 +128,15 @@ Paths (every root is configurable so the daemon can run on a simulated host):
   --pidfile=PATH             pid file in daemon mode (default $PIDFILE or <run-dir>/qatmgr.pid)
   --admin-socket=PATH        admin API socket, same group and mode as the client socket
                              (default <run-dir>/qatmgr-admin.sock; 'none' disables it)
-  --metrics-listen=ADDR:PORT serve Prometheus metrics over HTTP on a loopback address, e.g. 127.0.0.1:9464
-                             (default off; non-loopback addresses are refused)
+  --metrics-listen=ADDR:PORT serve Prometheus metrics over HTTP, e.g. 127.0.0.1:9464 (default off);
+                             under systemd use qat-metrics.socket instead (the unit has no network)
+  --metrics-allow-remote     allow a non-loopback metrics address (refused otherwise)
+
+Logs:
+  --log-format=FORMAT        text (human lines), json (one JSON object per line) or auto: text on a
+                             terminal and in the journal, json otherwise (default auto)
+  --log-target=TARGET        console (stdout/stderr), journal (each line carries its syslog priority,
+                             <N> prefix) or auto: journal when JOURNAL_STREAM names our stderr (default auto)
 
 Simulator:
   --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
@@ -114,17 +144,28 @@ Simulator:
   --sim-dir=DIR              where the simulated host goes (default ./.qatmgr-sim)
 
 Connections:
-  --first-request-timeout=MS close a connection silent for this long after accept (default 1000)
-  --idle-timeout=MS          close a connection this long after its last complete request, 0 = never
+  --first-request-timeout=T  close a connection silent for this long after accept (default 1s)
+  --idle-timeout=T           close a connection this long after its last complete request, 0 = never
                              (default 0)
   --max-connections=N        concurrent connections (default 1024; lowered to fit RLIMIT_NOFILE). At the cap the
                              connection idle longest that holds no section is closed for the newcomer
   --max-connections-per-uid=N  connections one user other than root may hold (default: all but min(64, N/4)
                              of the cap)
-  --admin-idle-timeout=MS    close an admin connection this long after its last request (default 10m)
+  --admin-idle-timeout=T     close an admin connection this long after its last request (default 10m)
   --protocol-version=V       advertised protocol version (default 0x1a08, libqat 26.08)
 
-Environment: POLICY (as --policy), PIDFILE (pid file path).
+Allocation (opt-in; the default is upstream's first fit):
+  --numa-aware=MODE          off | prefer (a section on the client's NUMA node if one is free) |
+                             strict (only such a section, else refuse); settings file key NumaAware
+                             (default off)
+  Shares per unit, uid, group or process name ("nginx.service: min 4, max 8") are read from
+  Shares= in the settings file and from <etc-root>/qat/shares.d/*.conf; see docs/allocation.md.
+
+Durations (T): ${DURATION_HELP}.
+
+Settings file and environment: POLICY (as --policy), PIDFILE (pid file path), QATMGR_DEBUG,
+QATMGR_LOG_FORMAT, QATMGR_LOG_TARGET, QATMGR_METRICS_LISTEN, QATMGR_METRICS_ALLOW_REMOTE (yes/no),
+QATMGR_IDLE_TIMEOUT, QATMGR_MAX_CONNECTIONS (as the options above; see /etc/sysconfig/qat).
 Precedence: command line > environment > settings file > default.
 `;
 
@@ -191,7 +232,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
-    throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, (e as Error).message);
+    throw usageErrorFromParseArgs(e, Object.keys(OPTIONS)) ?? e;
   }
   const o = parsed.values;
   // upstream acts on -h/-v in command-line order; whichever comes first wins
@@ -221,8 +262,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     seen.add(e.key);
   }
   // the same check `qatctl provision` makes: a daemon must not start on a settings file provisioning refuses
-  const svc = file.values.get('ServicesEnabled');
-  if (svc) parseServicesValue(svc, configPath, warnings);
+  const servicesEntry = file.values.get('ServicesEnabled');
+  if (servicesEntry) parseServicesValue(servicesEntry, configPath, warnings);
 
   const policyRaw = pick(o.policy, 'policy', 'POLICY', env, file, 'POLICY');
   if (policyRaw && policyRaw.value.trim() === '') {
@@ -231,25 +272,32 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const policy = rangeInt(policyRaw, 0, 0, MAX_POLICY);
   sources.policy = policyRaw?.source ?? 'default';
 
-  const debugRaw = pick(o.debug, 'debug', undefined, env, undefined, undefined);
+  const debugRaw = pick(o.debug, 'debug', 'QATMGR_DEBUG', env, file, 'QATMGR_DEBUG');
   const debug = rangeInt(debugRaw, 0, 0, MAX_DEBUG);
   sources.debug = debugRaw?.source ?? 'default';
 
-  const ms = (name: string, dflt: number, min: number, max: number): number => {
-    const v = (o as Record<string, unknown>)[name] as string | undefined;
-    if (v === undefined) return dflt;
-    const n = parseDurationMs(v);
-    if (n === undefined || n < min || n > max) throw bad(`command line: --${name}=${showValue(v)}`, `is not a duration ${min}..${max} ms`);
+  const opt = (name: string, key?: string): Raw | undefined => pick((o as Record<string, string | undefined>)[name], name, key, env, file, key);
+  const ms = (raw: Raw | undefined, dflt: number, min: number, max: number): number => {
+    if (!raw) return dflt;
+    const n = parseDurationMs(raw.value);
+    if (n === undefined || n < min || n > max) throw bad(raw.where, `is not a duration ${min}..${max} ms (${DURATION_HELP})`);
     return n;
   };
-  const firstRequestTimeoutMs = ms('first-request-timeout', 1000, 1, 3_600_000);
-  const idleTimeoutMs = ms('idle-timeout', 0, 0, 30 * 86_400_000);
-  const cliInt = (name: 'max-connections' | 'max-connections-per-uid'): Raw | undefined =>
-    o[name] !== undefined ? { value: o[name], source: 'cli', where: `command line: --${name}=${showValue(o[name])}` } : undefined;
-  const maxConnections = rangeInt(cliInt('max-connections'), 1024, 1, 1_000_000);
-  const perUidRaw = cliInt('max-connections-per-uid');
+  const firstRequestTimeoutMs = ms(opt('first-request-timeout'), 1000, 1, 3_600_000);
+  const idleTimeoutMs = ms(opt('idle-timeout', 'QATMGR_IDLE_TIMEOUT'), 0, 0, 30 * 86_400_000);
+  const maxConnections = rangeInt(opt('max-connections', 'QATMGR_MAX_CONNECTIONS'), 1024, 1, 1_000_000);
+  const perUidRaw = opt('max-connections-per-uid');
   const maxConnectionsPerUid = perUidRaw ? rangeInt(perUidRaw, 0, 1, 1_000_000) : undefined;
-  const adminIdleTimeoutMs = ms('admin-idle-timeout', 600_000, 1000, 30 * 86_400_000);
+  const adminIdleTimeoutMs = ms(opt('admin-idle-timeout'), 600_000, 1000, 30 * 86_400_000);
+  const choice = <T extends string>(raw: Raw | undefined, allowed: readonly T[], dflt: T): T => {
+    if (!raw) return dflt;
+    if (!(allowed as readonly string[]).includes(raw.value)) throw bad(raw.where, `is not one of ${allowed.join(', ')}`);
+    return raw.value as T;
+  };
+  const logFormat = choice(opt('log-format', 'QATMGR_LOG_FORMAT'), ['auto', 'json', 'text'] as const, 'auto');
+  const logTarget = choice(opt('log-target', 'QATMGR_LOG_TARGET'), ['auto', 'console', 'journal'] as const, 'auto');
+  const remoteRaw = o['metrics-allow-remote'] ? { value: 'yes', source: 'cli' as const, where: 'command line: --metrics-allow-remote' } : opt('metrics-allow-remote', 'QATMGR_METRICS_ALLOW_REMOTE');
+  const metricsAllowRemote = choice(remoteRaw, ['yes', 'no'] as const, 'no') === 'yes';
   let protocolVersion = DEFAULT_PROTOCOL_VERSION;
   if (o['protocol-version'] !== undefined) {
     const t = o['protocol-version'].trim();
@@ -261,17 +309,24 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const socketPath = o.socket ? path.resolve(cwd, o.socket) : path.join(roots.run, 'qatmgr.sock');
   const pidEnv = env.PIDFILE !== undefined && env.PIDFILE !== '' ? env.PIDFILE.slice(0, 255) : undefined;
   const pidFile = o.pidfile ? path.resolve(cwd, o.pidfile) : pidEnv ?? path.join(roots.run, 'qatmgr.pid');
+  const svc = file.values.get('ServicesEnabled');
   const adminOpt = o['admin-socket'];
   if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
   const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
   if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket=${showValue(adminOpt ?? '')}`, 'is the client socket; the admin socket needs its own path');
   let metricsListen: Settings['metricsListen'];
-  if (o['metrics-listen'] !== undefined) {
-    const where = `command line: --metrics-listen=${showValue(o['metrics-listen'])}`;
-    metricsListen = parseListenAddress(o['metrics-listen']);
-    if (!metricsListen) throw bad(where, 'is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464, port 0..65535)');
-    if (!isLoopback(metricsListen.host)) throw bad(where, 'is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost');
+  const metricsRaw = opt('metrics-listen', 'QATMGR_METRICS_LISTEN');
+  if (metricsRaw && metricsRaw.value.trim() !== '') {
+    metricsListen = parseListenAddress(metricsRaw.value);
+    if (!metricsListen) throw bad(metricsRaw.where, 'is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464, port 0..65535)');
+    if (!metricsAllowRemote && !isLoopback(metricsListen.host)) throw bad(metricsRaw.where, 'is not a loopback address; metrics are served on 127.0.0.0/8, ::1 or localhost unless --metrics-allow-remote (QATMGR_METRICS_ALLOW_REMOTE=yes) is given');
   }
+
+  const numaRaw = pick(o['numa-aware'], 'numa-aware', undefined, env, file, 'NumaAware');
+  const numaAware = (numaRaw?.value.trim() ?? 'off') as NumaMode;
+  if (!NUMA_MODES.includes(numaAware)) throw bad(numaRaw!.where, `is not one of ${NUMA_MODES.join(', ')}`);
+  sources.numaAware = numaRaw?.source ?? 'default';
+  const shares = readShares(roots.etc, file);
 
   return {
     kind: 'run',
@@ -295,6 +350,12 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       servicesEnabled: svc?.value,
       adminSocketPath,
       metricsListen,
+      metricsAllowRemote,
+      logFormat,
+      logTarget,
+      numaAware,
+      shares: shares.rules,
+      sharesDir: shares.dir,
       warnings: boundWarnings(warnings, configPath),
       sources,
     },
@@ -310,4 +371,7 @@ function boundWarnings(warnings: string[], file: string): string[] {
 }
 
 /** Keys other parts of the product read from the settings file. */
-export const KNOWN_FILE_KEYS = new Set(['POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP']);
+export const KNOWN_FILE_KEYS = new Set([
+  'POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP', 'NumaAware', 'Shares', 'IaaCrypto', 'AccelConfig',
+  'QATMGR_DEBUG', 'QATMGR_LOG_FORMAT', 'QATMGR_LOG_TARGET', 'QATMGR_METRICS_LISTEN', 'QATMGR_METRICS_ALLOW_REMOTE', 'QATMGR_IDLE_TIMEOUT', 'QATMGR_MAX_CONNECTIONS',
+]);

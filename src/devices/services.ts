@@ -32,3 +32,13 @@ export function splitServices(text: string): { services: ServiceName[]; unknown:
   }
   return { services, unknown };
 }
+
+/** Names of the services in a DEVICE_INFO `services` value, in the admin API's instance order (asym, sym, dc, decomp). */
+export function serviceNames(bits: number): string[] {
+  const out: string[] = [];
+  if (bits & Serv.ASYM) out.push('asym');
+  if (bits & Serv.SYM) out.push('sym');
+  if (bits & Serv.DC) out.push('dc');
+  if (bits & Serv.DECOMP) out.push('decomp');
+  return out;
+}

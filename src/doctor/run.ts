@@ -10,6 +10,7 @@ import { checkVfio } from './checks/vfio.js';
 import { checkAccess } from './checks/access.js';
 import { checkIcpRoot, checkOotConf, checkOotLibs, checkOotService } from './checks/leftovers.js';
 import { checkExpect, checkPolicy, checkService, checkServices, checkSysconfig } from './checks/stack.js';
+import { checkIdxd } from './checks/idxd.js';
 import type { DoctorOptions, DoctorReport, DoctorUser } from './types.js';
 
 /** The user doctor checks for: `name` from <etc>/passwd, or the invoker when no name is given. */
@@ -43,6 +44,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     checkPolicy(host, sys),
     checkServices(host, sys),
     checkExpect(host, opts.expect),
+    ...checkIdxd(roots, sys),
   ];
   const count = (s: string): number => results.filter((r) => r.status === s).length;
   return { results, summary: { pass: count('PASS'), warn: count('WARN'), fail: count('FAIL') } };

@@ -1,4 +1,5 @@
-// koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket), flock, getrlimit.
+// koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket), sched_getaffinity,
+// flock, getrlimit.
 
 import { createRequire } from 'node:module';
 import type koffiType from 'koffi';
@@ -26,6 +27,7 @@ interface LibcFns {
   getrlimit: (resource: number, out: { cur: bigint | number; max: bigint | number }) => number;
   errno: () => number;
   errnoName: (errno: number) => string;
+  sched_getaffinity: (pid: number, size: number, mask: Buffer) => number;
 }
 
 let fns: LibcFns | null | undefined;
@@ -38,6 +40,7 @@ function load(): LibcFns | null {
     const ucred = koffi.struct('qatmgr_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
     const getsockopt = lib.func('int getsockopt(int fd, int level, int optname, _Out_ qatmgr_ucred *optval, _Inout_ uint32_t *optlen)');
     koffi.struct('qatmgr_rlimit', { cur: 'uint64', max: 'uint64' });
+    const schedGetaffinity = lib.func('int sched_getaffinity(int pid, size_t cpusetsize, _Out_ void *mask)');
     void ucred;
     const k = koffi;
     fns = {
@@ -46,6 +49,7 @@ function load(): LibcFns | null {
       getrlimit: lib.func('int getrlimit(int resource, _Out_ qatmgr_rlimit *rlim)') as LibcFns['getrlimit'],
       errno: () => k.errno(),
       errnoName: (n) => Object.entries(k.os.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`,
+      sched_getaffinity: schedGetaffinity as LibcFns['sched_getaffinity'],
     };
   } catch {
     fns = null;
@@ -94,4 +98,27 @@ export function openFileLimit(): number | undefined {
   if (f.getrlimit(RLIMIT_NOFILE, out) !== 0) return undefined;
   const cur = Number(out.cur);
   return Number.isSafeInteger(cur) && cur > 0 ? cur : undefined;
+}
+
+// 1024 CPUs; grown (up to 64 Ki CPUs) when the kernel's CPU set is larger (EINVAL)
+let maskBuf = Buffer.alloc(128);
+const EINVAL = 22;
+
+/**
+ * The CPUs `pid` may run on (its affinity mask, already narrowed by its cpuset cgroup: the mask that
+ * /proc/<pid>/status prints as Cpus_allowed_list), in one system call; undefined when it cannot be read.
+ */
+export function schedGetAffinity(pid: number): number[] | undefined {
+  const f = load();
+  if (!f || !Number.isInteger(pid) || pid <= 0) return undefined;
+  while (f.sched_getaffinity(pid, maskBuf.length, maskBuf) !== 0) {
+    if (koffi.errno() !== EINVAL || maskBuf.length >= 8192) return undefined;
+    maskBuf = Buffer.alloc(maskBuf.length * 2);
+  }
+  const cpus: number[] = [];
+  for (let i = 0; i < maskBuf.length; i++) {
+    let b = maskBuf[i];
+    for (let bit = 0; b !== 0; bit++, b >>= 1) if (b & 1) cpus.push(i * 8 + bit);
+  }
+  return cpus;
 }

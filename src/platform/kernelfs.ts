@@ -31,6 +31,8 @@ export interface KernelFs {
   rmdir(p: string): void;
   /** Load a kernel module (`modprobe NAME`). */
   modprobe(name: string): void;
+  /** Unload a kernel module (`modprobe -r NAME`). */
+  rmmod(name: string): void;
 }
 
 /** The real machine. A sysfs store is one `write()` on a file opened without O_CREAT/O_TRUNC, like `echo > attr`. */
@@ -79,5 +81,8 @@ export class RealKernelFs implements KernelFs {
   }
   modprobe(name: string): void {
     execFileSync('modprobe', [name], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  }
+  rmmod(name: string): void {
+    execFileSync('modprobe', ['-r', name], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
   }
 }

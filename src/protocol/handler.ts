@@ -6,7 +6,7 @@ import { readCString, sanitisedNameLength, readDeviceNum, readInstanceRequest } 
 import { buildPfReplies, type SectionReplies, type PfReplies } from './replies.js';
 import { SectionReplyCache } from './reply-cache.js';
 import type { PfInfo } from '../platform/pfs.js';
-import type { Allocator, Section } from '../sections/allocator.js';
+import type { Allocator, Section, ClientFacts } from '../sections/allocator.js';
 
 /** Pre-encoded BAD replies (they depend only on the server version). */
 export interface BadReplies {
@@ -52,7 +52,13 @@ export interface Session {
   section: Section | null;
   replies: SectionReplies | null;
   requests: number;
+  /** What the edge read about this client for grant rules, cached for the connection (with the reader it came from). */
+  client?: ClientFacts;
+  clientFrom?: ClientReader;
 }
+
+/** Reads what the grant rules need about a client pid (from /proc, at the edge); set only when rules need it. */
+export type ClientReader = (pid: number) => ClientFacts;
 
 export interface ServeContext {
   version: number;
@@ -63,6 +69,10 @@ export interface ServeContext {
   bad: BadReplies;
   /** Called for refusals and mismatches worth a log line. */
   onNote?: (session: Session, event: string, detail: Record<string, unknown>) => void;
+  /** Set when NumaAware or shares need facts about the client; called on SECTION_GET only, once per connection. */
+  clientReader?: ClientReader;
+  /** BAD replies of refusals by a rule ("No section available: <reason>"), encoded once per distinct reason. */
+  ruleRefusals: Map<string, Buffer>;
 }
 
 /** Everything the handler answers from, for `allocator`'s sections and the PF table `pfs`. */
@@ -73,6 +83,7 @@ export function createServeContext(version: number, allocator: Allocator, pfs: P
     replies: new SectionReplyCache(version, vm, allocator),
     pf: buildPfReplies(version, pfs),
     bad: buildBadReplies(version),
+    ruleRefusals: new Map(),
   };
 }
 
@@ -152,12 +163,18 @@ export function handleRequest(frame: Buffer, s: Session, ctx: ServeContext): Buf
 function sectionGet(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
   if (s.section) return ctx.bad.sectionAlready;
   const processName = readCString(frame, HEADER_SIZE);
-  const sec = ctx.allocator.acquire({
-    connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1,
+  const read = ctx.clientReader;
+  if (read && s.clientFrom !== read) {
+    s.client = read(s.pid);
+    s.clientFrom = read;
+  }
+  const g = ctx.allocator.tryAcquire({
+    connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1, client: read ? s.client : undefined,
   });
+  const sec = g.section;
   if (!sec) {
-    ctx.onNote?.(s, 'no_section', { processName });
-    return ctx.bad.noSection;
+    ctx.onNote?.(s, 'no_section', { processName, reason: g.reason });
+    return g.byRule ? ruleRefusal(ctx, g.reason) : ctx.bad.noSection;
   }
   s.section = sec;
   s.replies = ctx.replies.for(sec);
@@ -177,6 +194,28 @@ function sectionPut(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
   s.section = null;
   s.replies = null;
   return putReplyFor(ctx.version);
+}
+
+/**
+ * Distinct refusal texts encoded (they carry counts); past this many, refusals by a rule share one generic text, so
+ * the set of reply buffers (which the request counters key on) stays bounded for the daemon's life.
+ */
+const RULE_REFUSALS_KEPT = 256;
+const RULE_REFUSAL_OVERFLOW = 'refused by NumaAware or a share (qatctl events shows the reason)';
+
+/**
+ * A refusal by NumaAware=strict, a cap or a reservation: upstream's text with the reason after it, so the libqat log
+ * line says why ("No section available: nginx.service holds its maximum of 8"). libqat only logs BAD texts; plain
+ * exhaustion keeps upstream's exact reply. The encoder cuts the text to error_text's 255 bytes.
+ */
+function ruleRefusal(ctx: ServeContext, reason: string): Buffer {
+  let b = ctx.ruleRefusals.get(reason);
+  if (!b) {
+    const key = ctx.ruleRefusals.size < RULE_REFUSALS_KEPT ? reason : RULE_REFUSAL_OVERFLOW;
+    b = ctx.ruleRefusals.get(key) ?? encodeBad(ctx.version, `${BadText.NO_SECTION}: ${key}`);
+    ctx.ruleRefusals.set(key, b);
+  }
+  return b;
 }
 
 const putReplies = new Map<number, Buffer>();

@@ -8,6 +8,7 @@ import { parseBdf, formatBdf } from '../platform/pci.js';
 import { QatmgrError, ErrorCodes } from '../errors.js';
 import type { Service } from '../kernel/services.js';
 import { parseServicesValue } from '../config/services-enabled.js';
+import { parseIaaCrypto, type IaaCryptoSetting } from './idxd-config.js';
 
 export interface WantedServices {
   /** The value as written (after the env-file unquoting). */
@@ -38,6 +39,10 @@ export interface ProvisionConfig {
   kernelVfs: KernelVfRule;
   /** Group name or numeric gid for /dev/vfio nodes and the hugepages directory. */
   group: string;
+  /** IaaCrypto= (IAA devices for iaa_crypto and zswap), undefined when unset or off. */
+  iaaCrypto: IaaCryptoSetting | undefined;
+  /** AccelConfig= (an accel-config JSON file to apply). */
+  accelConfig: { path: string; where: string } | undefined;
   warnings: string[];
 }
 
@@ -141,7 +146,11 @@ export function readProvisionConfig(inp: ConfigInputs): ProvisionConfig {
   if (vfioDriver !== undefined && vfioDriver !== '' && vfioDriver !== 'vfio-pci') {
     warnings.push(`VFIO_DRIVER="${vfioDriver}" is not supported; VFs go to vfio-pci`);
   }
-  return { path: p, exists: fs.existsSync(p), services, servicesNote, policy, policyWhere, kernelVfs, group, warnings };
+  const iaaEntry = file.values.get('IaaCrypto');
+  const iaaCrypto = iaaEntry ? parseIaaCrypto(iaaEntry.value, `${p}:${iaaEntry.line}`) : undefined;
+  const acEntry = file.values.get('AccelConfig');
+  const accelConfig = acEntry && acEntry.value.trim() ? { path: acEntry.value.trim(), where: `${p}:${acEntry.line}: AccelConfig` } : undefined;
+  return { path: p, exists: fs.existsSync(p), services, servicesNote, policy, policyWhere, kernelVfs, group, iaaCrypto, accelConfig, warnings };
 }
 
 /** Whether a VF stays on the kernel VF driver (KernelVfs exact address, or an LKCF_LIST regex). */

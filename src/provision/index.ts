@@ -12,6 +12,8 @@ import { applyPlan, type ApplyResult } from './apply.js';
 import { findHolders, nodesAtRisk, type NodeHolder } from './busy.js';
 import { QatmgrError } from '../errors.js';
 import { takeLock } from './lock.js';
+import { prepareIdxd, refuseIdxdHolders, type IdxdReport } from './idxd-run.js';
+import { applyIdxdPlan, type IdxdApplied } from './idxd-apply.js';
 
 export interface ProvisionOptions {
   roots: Roots;
@@ -30,6 +32,8 @@ export interface ProvisionOptions {
   retryDelayMs?: number;
   /** The kernel layer to write through (the real machine, or a simulated kernel: the caller chooses). */
   kfs: KernelFs;
+  /** --accel-config FILE: the IAA/DSA configuration (accel-config JSON); else AccelConfig= or accel-config's default. */
+  accelConfigPath?: string;
   progress?: (line: string) => void;
   log?: (line: string) => void;
 }
@@ -44,6 +48,8 @@ export interface ProvisionReport {
   plan: Plan;
   dryRun: boolean;
   result: ApplyResult | undefined;
+  /** The IAA/DSA part, when an accel-config file or IaaCrypto= asks for one. */
+  idxd: IdxdReport | undefined;
   timings: { readyWaitMs: number; planMs: number; applyMs: number; retryWaitMs: number };
 }
 
@@ -91,6 +97,8 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
   }
   const hp = noDevices ? { baseIsDir: false, qat: undefined } : hugepagesState(kfs, o.roots);
   const plan = makePlan({ inv, cfg, roots: o.roots, gid: group.gid, groupName: group.name, hugepages: hp, permissionsOnly: o.permissionsOnly });
+  // the IAA/DSA plan is made (and checked) before anything is written, like the QAT one
+  const idxd = o.permissionsOnly ? undefined : prepareIdxd(o, cfg, group.gid, group.name);
   const planMs = performance.now() - t0;
   const holders = plan.empty || o.permissionsOnly ? [] : findHolders(o.roots.pids, nodesAtRisk(inv, plan));
   if (!o.dryRun && holders.length > 0) {
@@ -101,18 +109,34 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
       { holders },
     );
   }
+  if (!o.dryRun && idxd) refuseIdxdHolders(idxd.report);
   let result: ApplyResult | undefined;
   let applyMs = 0;
-  if (!o.dryRun && !plan.empty) {
+  const idxdToDo = idxd !== undefined && !idxd.report.plan.empty;
+  if (!o.dryRun && (!plan.empty || idxdToDo)) {
     const lock = o.permissionsOnly ? undefined : takeLock(o.roots.run, o.roots.pids);
     try {
       const t1 = performance.now();
-      result = await applyPlan(kfs, o.roots, inv, plan, {
-        bindRetries: o.bindRetries ?? 5,
-        retryDelayMs: o.retryDelayMs ?? 1000,
-        kernelVfs: cfg.kernelVfs,
-        log: o.log,
-      });
+      // IAA/DSA first: it restores itself on failure, and is undone too if the QAT part fails after it
+      let applied: IdxdApplied | undefined;
+      if (idxdToDo) {
+        applied = applyIdxdPlan(kfs, o.roots, idxd!.snapshot, idxd!.report.plan, { gid: group.gid, groupName: group.name, log: o.log });
+        idxd!.report.result = applied.result;
+      }
+      if (!plan.empty) {
+        try {
+          result = await applyPlan(kfs, o.roots, inv, plan, {
+            bindRetries: o.bindRetries ?? 5,
+            retryDelayMs: o.retryDelayMs ?? 1000,
+            kernelVfs: cfg.kernelVfs,
+            log: o.log,
+          });
+        } catch (e) {
+          if (!applied || !(e instanceof QatmgrError)) throw e;
+          const left = applied.rollback();
+          throw new QatmgrError(left.length ? 'QATMGR_E_ROLLBACK_INCOMPLETE' : e.code, `${e.message}; the IAA/DSA changes were ${left.length ? `not all undone:\n  ${left.join('\n  ')}` : 'undone too'}`, { ...e.details, idxdRollbackErrors: left });
+        }
+      }
       applyMs = performance.now() - t1;
     } finally {
       lock?.release();
@@ -127,6 +151,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionReport> {
     plan,
     dryRun: o.dryRun,
     result,
+    idxd: idxd?.report,
     timings: { readyWaitMs, planMs, applyMs, retryWaitMs: result?.waitedMs ?? 0 },
   };
 }

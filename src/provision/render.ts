@@ -1,9 +1,35 @@
 // Human-readable text of a provisioning plan and its outcome (tables for qatctl provision).
 
-import { renderTable } from '../text/table.js';
+import { renderTable, wrapText } from '../text/table.js';
 import type { ProvisionReport } from './index.js';
+import type { IdxdReport } from './idxd-run.js';
 
-export function renderReport(r: ProvisionReport): string {
+/** The IAA/DSA part of the report: devices, what changes, the ordered steps. */
+export function renderIdxd(r: IdxdReport, dryRun: boolean): string[] {
+  const p = r.plan;
+  const out: string[] = ['', `IAA/DSA: ${r.sources.join(', ')}`];
+  if (p.devices.length > 0) {
+    const rows = p.devices.map((d) => [
+      d.dev, d.product, d.state.now === d.state.want ? d.state.now : `${d.state.now} -> ${d.state.want}`,
+      d.wqs.map((w) => `${w.dev} ${w.now === w.want ? w.now : `${w.now} -> ${w.want}`}`).join(', ') || '-',
+      d.ok ? 'ok' : 'reconfigure',
+    ]);
+    out.push(renderTable(['device', 'product', 'state', 'wqs', 'action'], rows).trimEnd());
+  }
+  for (const n of p.notes) out.push(`note: ${n}`);
+  for (const h of r.holders) out.push(`in use: ${h.wq} has ${h.clients} client(s); applying would fail until they stop`);
+  if (p.empty) out.push('nothing to do: the IAA/DSA devices already match the configuration');
+  else {
+    out.push(dryRun ? 'IAA/DSA plan (dry run, nothing written):' : 'IAA/DSA steps:');
+    const show = (v: string): string => (v === '\n' ? '(empty)' : v);
+    out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], p.steps.map((st, i) => [i + 1, st.op, st.target, show(st.value), st.path, st.why])).trimEnd());
+  }
+  if (r.result) out.push(`done: ${r.result.steps} IAA/DSA step(s), ${r.result.devicesChanged.length} device(s) reconfigured, ${r.result.wqsBound} wq(s) bound`);
+  return out;
+}
+
+/** `width` (a terminal's) narrows the tables to fit; files and pipes get them whole. */
+export function renderReport(r: ProvisionReport, width?: number): string {
   const p = r.plan;
   const out: string[] = [];
   out.push(`kernel: ${r.kernel}`);
@@ -28,7 +54,7 @@ export function renderReport(r: ProvisionReport): string {
       pf.kernelVfs.length ? pf.kernelVfs.length : '-',
       pf.changes ? 'change' : 'ok',
     ]);
-    out.push(renderTable(['PF', 'family', 'services', 'state', 'VFs', 'bind', 'perms', 'kernel VFs', 'action'], rows).trimEnd());
+    out.push(renderTable(['PF', 'family', 'services', 'state', 'VFs', 'bind', 'perms', 'kernel VFs', 'action'], rows, { width }).trimEnd());
   }
   if (p.guestVfs.steps.length > 0) out.push(`guest VFs: ${p.guestVfs.targets.length} to bind, ${p.guestVfs.perms.length} node(s) to fix`);
   out.push(`hugepages: ${p.hugepages.path}: ${p.hugepages.action === 'none' ? 'ok' : p.hugepages.action === 'absent' ? 'no hugetlbfs' : p.hugepages.action}`);
@@ -39,12 +65,15 @@ export function renderReport(r: ProvisionReport): string {
   } else {
     out.push(r.dryRun ? 'plan (dry run, nothing written):' : 'steps:');
     const rows = p.steps.map((s, i) => [i + 1, s.op, s.target || '-', s.value, s.path, s.why]);
-    out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], rows).trimEnd());
+    out.push(renderTable(['#', 'step', 'target', 'value', 'path', 'why'], rows, { width }).trimEnd());
   }
+  if (r.idxd) out.push(...renderIdxd(r.idxd, r.dryRun));
   if (r.result) {
     const res = r.result;
     out.push('');
     out.push(`done: ${res.pfsChanged.length} PF(s) changed, ${res.vfsBound} VF(s) bound, ${res.nodesFixed} /dev/vfio node(s) given to ${p.groupName}, hugepages ${res.hugepages} (apply ${r.timings.applyMs.toFixed(0)} ms, of which ${res.waitedMs.toFixed(0)} ms retry pauses)`);
   }
-  return `${out.join('\n')}\n`;
+  // the tables already fit; long sentences (POLICY, notes, warnings) wrap under themselves
+  const lines = width ? out.flatMap((l) => l.split('\n')).map((l) => wrapText(l, width, '    ')) : out;
+  return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,31 @@
-// Section ownership: first-fit grants, owner = connection, release on SECTION_PUT or disconnect, with events for observers.
+// Section ownership: first-fit grants (or NumaAware / share rules), owner = connection, release on SECTION_PUT or disconnect, with events.
 
 import { EventEmitter } from 'node:events';
 import type { PlannedSection, PlannedDevice } from './plan.js';
+import type { NumaMode } from '../config/settings.js';
+import type { ShareRule } from '../config/shares.js';
+import { matchingShares } from './shares.js';
+
+/** What the edge learned about a client before its grant (read once per connection); absent = not looked up. */
+export interface ClientFacts {
+  /** NUMA nodes the process may run on, the one to serve it from first; null = unknown (gone, hidden /proc). */
+  nodes?: number[] | null;
+  /** Its cgroup path (for unit shares). */
+  cgroup?: string | null;
+  /** Supplementary groups (for group shares). */
+  groups?: number[] | null;
+}
+
+/** The opt-in grant rules; NO_RULES is upstream's first fit. */
+export interface GrantRules {
+  numa: NumaMode;
+  shares: ShareRule[];
+}
+
+export const NO_RULES: GrantRules = Object.freeze({ numa: 'off', shares: [] as ShareRule[] }) as GrantRules;
+
+/** A grant, or why there is none; `byRule` = refused by NumaAware=strict, a cap or a reservation (not plain exhaustion). */
+export type Grant = { section: Section; reason?: undefined; byRule?: undefined } | { section: null; reason: string; byRule: boolean };
 
 export interface Holder {
   /** Connection id (the owner); unique for the daemon's life. */
@@ -17,6 +41,12 @@ export interface Holder {
   requests: number;
   /** Held by a process from before a daemon restart (adopted from the ledger). */
   adopted?: boolean;
+  /** What the edge read about the client (NumaAware, unit and group shares). */
+  client?: ClientFacts;
+  /** Every VF of the section is on a node the client may run on; null = its nodes are unknown; absent = not looked up. */
+  local?: boolean | null;
+  /** Indices (into the rules' shares) of the shares this holder counts against; set by the allocator. */
+  shares?: readonly number[];
 }
 
 export type ReleaseReason = 'put' | 'disconnect' | 'forced' | 'owner-exited';
@@ -31,7 +61,8 @@ export interface Section {
 export interface AllocatorEvents {
   grant: [section: Section, holder: Holder];
   release: [section: Section, holder: Holder, reason: ReleaseReason];
-  refuse: [holder: Holder, reason: string];
+  /** `byRule`: refused by NumaAware=strict, a cap or a reservation (not plain exhaustion). */
+  refuse: [holder: Holder, reason: string, byRule: boolean];
   /** A section held again after a daemon restart for a process that still lives (ledger). */
   adopt: [section: Section, holder: Holder];
 }
@@ -40,6 +71,11 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   readonly sections: Section[];
   /** VFs taken out of service (by bdf): their sections are not granted to new clients. */
   private readonly outOfService = new Map<string, string>();
+  private rules: GrantRules = NO_RULES;
+  /** Sections held per share (index = share index). */
+  private shareHeld: number[] = [];
+  /** The NUMA nodes of each planned section's VFs, sorted (plans are replaced on rescan, so keyed by plan). */
+  private readonly planNodes = new WeakMap<PlannedSection, number[]>();
 
   constructor(plan: PlannedSection[]) {
     super();
@@ -72,41 +108,159 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
    */
   adoptedClaim: ((holder: Holder) => Section | undefined) | undefined;
 
+  /** The rules grants follow now. */
+  get grantRules(): GrantRules {
+    return this.rules;
+  }
+
+  /**
+   * Follow `rules` from the next grant on (start-up, reload). Held sections stay where they are: their holders are
+   * counted against the new shares, and a holder above a new cap keeps what it has (no new grant until it is below).
+   */
+  configure(rules: GrantRules): void {
+    this.rules = rules;
+    this.shareHeld = rules.shares.map(() => 0);
+    for (const s of this.sections) if (s.holder) this.countIn(s.holder);
+  }
+
+  /** The sorted NUMA nodes of a section's VFs. */
+  nodesOf(s: Section): number[] {
+    let n = this.planNodes.get(s.plan);
+    if (!n) {
+      n = [...new Set(s.plan.devices.map((d) => d.vf.numaNode))].sort((a, b) => a - b);
+      this.planNodes.set(s.plan, n);
+    }
+    return n;
+  }
+
+  /** Sections held now per share (same order as the rules' shares). */
+  sharesHeld(): readonly number[] {
+    return this.shareHeld;
+  }
+
+  /** Match a holder against the current shares and count it in each. */
+  private countIn(h: Holder): void {
+    const shares = this.rules.shares;
+    h.shares = shares.length ? matchingShares(shares, h) : undefined;
+    if (h.shares) for (const j of h.shares) this.shareHeld[j]++;
+  }
+
+  private hold(s: Section, h: Holder): void {
+    s.holder = h;
+    this.countIn(h);
+  }
+
+  private vacate(s: Section): Holder {
+    const h = s.holder!;
+    s.holder = null;
+    // h.shares were matched against the current rules (configure() rematches every holder)
+    if (h.shares && this.rules.shares.length) for (const j of h.shares) this.shareHeld[j]--;
+    return h;
+  }
+
   /**
    * Set by the ledger: make a grant durable before it is answered. Called with the section already naming its new
    * holder; a returned reason refuses the grant (the section goes back to its previous holder, or free).
    */
   commitGrant: ((section: Section, holder: Holder) => string | undefined) | undefined;
 
-  /** Why the last acquire() returned null (for the refusal's log line). */
-  lastRefusal = '';
-
-  /** First-fit grant: the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
-  acquire(holder: Holder): Section | null {
+  /** Grant a section: first fit, or by the configured rules; a refusal says why (and emits 'refuse'). */
+  tryAcquire(holder: Holder): Grant {
     const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted) return this.take(claimed, holder);
-    for (const s of this.sections) {
-      if (s.holder === null && this.blockedReason(s) === undefined) return this.take(s, holder);
+    if (claimed && claimed.holder?.adopted) return this.commit(claimed, holder);
+    const r = this.rules;
+    if (r.numa === 'off' && r.shares.length === 0) {
+      for (const s of this.sections) {
+        if (s.holder === null && this.blockedReason(s) === undefined) return this.commit(s, holder);
+      }
+      return this.refuse(holder, this.refusalReason(), false);
     }
-    return this.refuse(holder, this.refusalReason());
+    return this.grantByRules(holder);
   }
 
-  private take(s: Section, holder: Holder): Section | null {
+  /** Hold `s` for `holder` once the ledger has recorded it; if it cannot, put back what was there and refuse. */
+  private commit(s: Section, holder: Holder): Grant {
     const before = s.holder;
-    s.holder = holder;
+    if (before) this.vacate(s);
+    this.hold(s, holder);
     const why = this.commitGrant?.(s, holder);
     if (why !== undefined) {
-      s.holder = before;
-      return this.refuse(holder, why);
+      this.vacate(s);
+      if (before) this.hold(s, before);
+      return this.refuse(holder, why, false);
     }
     this.emit('grant', s, holder);
-    return s;
+    return { section: s };
   }
 
-  private refuse(holder: Holder, reason: string): null {
-    this.lastRefusal = reason;
-    this.emit('refuse', holder, reason);
-    return null;
+  /** First-fit grant (upstream): the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
+  acquire(holder: Holder): Section | null {
+    return this.tryAcquire(holder).section;
+  }
+
+  private refuse(holder: Holder, reason: string, byRule: boolean): Grant {
+    this.emit('refuse', holder, reason, byRule);
+    return { section: null, reason, byRule };
+  }
+
+  /**
+   * Caps first (any share the client counts against that is full refuses it), then reservations (the free sections
+   * left after this grant must cover every other share's unmet minimum), then NUMA: a section all of whose VFs are on
+   * the client's first node, else on any of its nodes, else (prefer) the first free one or (strict) a refusal.
+   * One pass over the sections, stopped as soon as the answer cannot change.
+   */
+  private grantByRules(holder: Holder): Grant {
+    const { numa, shares } = this.rules;
+    const mine = shares.length ? matchingShares(shares, holder) : [];
+    for (const j of mine) {
+      const max = shares[j].max;
+      if (max !== undefined && this.shareHeld[j] >= max) return this.refuse(holder, `${shares[j].label} holds its maximum of ${max}`, true);
+    }
+    let reserved = 0;
+    for (let j = 0; j < shares.length; j++) {
+      const left = shares[j].min - this.shareHeld[j];
+      if (left > 0) reserved += mine.includes(j) ? left - 1 : left;
+    }
+    const nodes = numa === 'off' ? undefined : holder.client?.nodes;
+    const byNode = nodes !== undefined && nodes !== null && nodes.length > 0;
+    let first = -1;
+    let local = -1;
+    let preferred = -1;
+    let free = 0;
+    const list = this.sections;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      if (s.holder !== null || this.blockedReason(s) !== undefined) continue;
+      free++;
+      if (first < 0) first = i;
+      if (byNode && preferred < 0) {
+        const sn = this.nodesOf(s);
+        if (sn.every((n) => n === nodes[0])) preferred = i;
+        if (local < 0 && sn.every((n) => nodes.includes(n))) local = i;
+      }
+      if (free > reserved && (!byNode || preferred >= 0)) break;
+    }
+    if (free === 0) return this.refuse(holder, this.refusalReason(), false);
+    if (free <= reserved) return this.refuse(holder, this.reservedReason(free, mine), true);
+    let pick = first;
+    if (byNode) {
+      pick = preferred >= 0 ? preferred : local;
+      if (pick < 0 && numa === 'strict') {
+        return this.refuse(holder, `no free section on NUMA node${nodes.length > 1 ? 's' : ''} ${nodes.join(',')} (NumaAware=strict; ${free} free on other nodes)`, true);
+      }
+      if (pick < 0) pick = first;
+    }
+    const s = list[pick];
+    if (numa !== 'off' && holder.client?.nodes !== undefined) holder.local = byNode ? pick === preferred || pick === local : null;
+    return this.commit(s, holder);
+  }
+
+  private reservedReason(free: number, mine: readonly number[]): string {
+    const owed = this.rules.shares
+      .map((r, j) => ({ r, j, left: r.min - this.shareHeld[j] }))
+      .filter((x) => x.left > 0 && !mine.includes(x.j))
+      .map((x) => `${x.r.label}: min ${x.r.min}, holds ${this.shareHeld[x.j]}`);
+    return `the ${free} free section${free === 1 ? ' is' : 's are'} reserved (${owed.join('; ')})`;
   }
 
   /** Human reason for "No section available" (all held, by whom; or out of service). */
@@ -118,15 +272,15 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
       const pids = [...new Set(held.map((s) => s.holder!.pid))];
       parts.push(`${held.length} of ${this.sections.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
     }
-    if (blocked.length) parts.push(`${blocked.length} unavailable: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
+    if (blocked.length) parts.push(`${blocked.length} out-of-service: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
     return parts.join('; ') || 'no sections';
   }
 
   /** Hold a free section for a process from before a daemon restart (ledger); false if it is taken. */
   adopt(s: Section, holder: Holder): boolean {
     if (s.holder !== null) return false;
-    s.holder = { ...holder, adopted: true };
-    this.emit('adopt', s, s.holder);
+    this.hold(s, { ...holder, adopted: true });
+    this.emit('adopt', s, s.holder!);
     return true;
   }
 
@@ -139,7 +293,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   release(s: Section, connId: number, reason: ReleaseReason): boolean {
     const h = s.holder;
     if (!h || h.connId !== connId) return false;
-    s.holder = null;
+    this.vacate(s);
     this.emit('release', s, h, reason);
     return true;
   }
@@ -148,8 +302,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   forceRelease(index: number): Holder | null {
     const s = this.sections[index];
     if (!s || !s.holder) return null;
-    const h = s.holder;
-    s.holder = null;
+    const h = this.vacate(s);
     this.emit('release', s, h, 'forced');
     return h;
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { LogThrottle, type Logger } from '../log.js';
 import type { Allocator, Holder, Section } from './allocator.js';
 import { OwnerWatch, type WatchMethod } from './owner-watch.js';
-import { bootId as readBootId, processStartTime, readStartTime } from '../platform/processes.js';
+import { bootId as readBootId, processStartTime, readStartTime, isSameProcess } from '../platform/processes.js';
 import { FdReserve } from '../platform/fd-reserve.js';
 import { createExclusive } from '../platform/exclusive-file.js';
 import { readBounded } from '../config/safe-read.js';
@@ -720,4 +720,9 @@ export class Ledger {
 
 function heldBack(n: number): string {
   return n ? ` (${n} more like it in the last second not logged)` : '';
+}
+
+/** Same-process test exported for callers that only have a ledger entry. */
+export function entryOwnerLives(pidsRoot: string, e: LedgerEntry): boolean {
+  return e.startTime !== null && isSameProcess(pidsRoot, e.pid, e.startTime);
 }

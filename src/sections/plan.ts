@@ -51,7 +51,7 @@ export function groupByPf(vfs: VfInfo[], vm: boolean): VfInfo[][] {
 }
 
 /** Split the VF list into sections per policy. Throws QATMGR_E_POLICY_TOO_LARGE when no section can be formed. */
-export function splitByPolicy(vfs: VfInfo[], policy: number, vm: boolean): VfInfo[][] {
+export function splitByPolicy(vfs: VfInfo[], policy: number, vm: boolean, perNode = false): VfInfo[][] {
   if (policy === 0) return groupByPf(vfs, vm);
   const count = Math.floor(vfs.length / policy);
   if (count === 0) {
@@ -61,17 +61,42 @@ export function splitByPolicy(vfs: VfInfo[], policy: number, vm: boolean): VfInf
       { policy, vfs: vfs.length },
     );
   }
+  if (perNode) return splitPerNode(vfs, policy);
   const out: VfInfo[][] = [];
   for (let i = 0; i < count; i++) out.push(vfs.slice(i * policy, (i + 1) * policy));
   return out;
 }
 
 /**
- * Build every section with its instances. Names count per section; CPUs come from one cursor per NUMA node that
+ * NumaAware plan: runs of `policy` VFs of one node (nodes in ascending order, VFs in the sorted order), then the VFs
+ * each node has left over, in runs that mix nodes. As many sections as upstream's split: sum(floor(v_i / n)) +
+ * floor(sum(v_i mod n) / n) = floor(sum(v_i) / n).
+ */
+function splitPerNode(vfs: VfInfo[], policy: number): VfInfo[][] {
+  const byNode = new Map<number, VfInfo[]>();
+  for (const vf of vfs) {
+    const list = byNode.get(vf.numaNode);
+    if (list) list.push(vf);
+    else byNode.set(vf.numaNode, [vf]);
+  }
+  const out: VfInfo[][] = [];
+  const rest: VfInfo[] = [];
+  for (const node of [...byNode.keys()].sort((a, b) => a - b)) {
+    const list = byNode.get(node)!;
+    const whole = Math.floor(list.length / policy) * policy;
+    for (let i = 0; i < whole; i += policy) out.push(list.slice(i, i + policy));
+    rest.push(...list.slice(whole));
+  }
+  for (let i = 0; i + policy <= rest.length; i += policy) out.push(rest.slice(i, i + policy));
+  return out;
+}
+
+/**
+ * Build every section with its instances (`perNode`: sections of one NUMA node where possible, for NumaAware). Names count per section; CPUs come from one cursor per NUMA node that
  * runs through the whole build order (section 0 device 0 asym…sym…dc…decomp, device 1, …, section 1, …).
  */
-export function buildPlan(inv: Inventory, policy: number, capsFor: (vf: VfInfo) => VfCaps): PlannedSection[] {
-  const parts = splitByPolicy(inv.vfs, policy, inv.vm);
+export function buildPlan(inv: Inventory, policy: number, capsFor: (vf: VfInfo) => VfCaps, opts: { perNode?: boolean } = {}): PlannedSection[] {
+  const parts = splitByPolicy(inv.vfs, policy, inv.vm, opts.perNode);
   const cursors = new Map<number, number>();
   const nextCore = (node: number): number => {
     const list = cpusForNode(inv.cpus, node);

@@ -1,7 +1,7 @@
 // Parsing of selftest's --size and --duration values, with errors that name the bad value.
 
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { parseDurationMs } from '../config/numbers.js';
+import { durationOption } from '../config/numbers.js';
 
 /** Payload sizes the selftest uses when --size is not given. */
 export const DEFAULT_SIZES = [64, 4096, 65536];
@@ -23,12 +23,7 @@ export function parseSizes(text: string): number[] {
   });
 }
 
-/** Seconds as a plain number ("2", "0.5"), or with a unit ("500ms", "2s", "1m"). */
+/** --duration: the common duration syntax (bare seconds or with a unit), 1 ms .. 1 h. */
 export function parseDuration(text: string): number {
-  const plain = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text);
-  const ms = plain ? Math.round(Number(text) * 1000) : parseDurationMs(text);
-  if (ms === undefined || !Number.isFinite(ms) || ms <= 0 || ms > 3_600_000) {
-    throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--duration: "${text}" is not a duration between 1 ms and 1 h (e.g. 2, 0.5s, 500ms)`, { value: text });
-  }
-  return ms;
+  return durationOption('duration', text, 250, 1, 3_600_000);
 }

@@ -237,7 +237,11 @@ export class QatServer {
         const t0 = performance.now();
         const reply = handleRequest(frame, session, this.ctx);
         this.counters.record(frame.readUInt16LE(4), reply, reply.readUInt16LE(4) === MSG_BAD, performance.now() - t0);
-        if (debug) log.debug({ event: 'request', conn: connId, pid: session.pid, type: MSG_NAMES[frame.readUInt16LE(4)] ?? frame.readUInt16LE(4), len, reply: MSG_NAMES[reply.readUInt16LE(4)], replyLen: reply.length, req: frame.toString('hex') }, 'request');
+        if (debug) {
+          const type = MSG_NAMES[frame.readUInt16LE(4)] ?? frame.readUInt16LE(4);
+          const replyType = MSG_NAMES[reply.readUInt16LE(4)] ?? reply.readUInt16LE(4);
+          log.debug({ event: 'request', conn: connId, pid: session.pid, type, len, reply: replyType, replyLen: reply.length, req: frame.toString('hex'), replyHex: reply.toString('hex') }, `${type} (${len} bytes) -> ${replyType} (${reply.length} bytes)`);
+        }
         // all complete frames of one read are answered with one write
         if (batch === null) batch = [reply];
         else batch.push(reply);
@@ -299,9 +303,8 @@ export class QatServer {
       if (idleTimer) clearTimeout(idleTimer);
       this.forget(conn);
       const sec = session.section;
-      if (sec && this.ctx.allocator.release(sec, connId, 'disconnect')) {
-        log.info({ event: 'release', reason: 'disconnect', section: sec.name, pid: session.pid, uid: session.uid }, `Force release of section ${sec.name}`);
-      }
+      // the allocator's release event is logged (with the holder's comm and unit) by the manager
+      if (sec) this.ctx.allocator.release(sec, connId, 'disconnect');
       session.section = null;
       session.replies = null;
       if (debug) log.debug({ event: 'disconnect', conn: connId, pid: session.pid }, 'client disconnected');

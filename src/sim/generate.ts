@@ -8,6 +8,7 @@ import { simulatedRoots, type Roots } from '../config/roots.js';
 import { parseBdf } from '../platform/pci.js';
 import type { SimHost, SimPf, SimVf } from './spec.js';
 import { writeUserland } from './userland.js';
+import { writeIdxd } from './idxd.js';
 
 /** Marker file that says a directory is a simulated host (and what it holds). */
 export const SIM_MARKER = 'sim.json';
@@ -172,8 +173,15 @@ function writeCpus(w: Writer, host: SimHost): void {
   }
 }
 
+/** A proc/modules line; the size column depends on the module only, so a reloaded module reads the same. */
+export function moduleLine(mod: string, state: string): string {
+  let h = 0;
+  for (const c of mod) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `${mod} ${65536 + (h % 64) * 4096} 0 - ${state} 0x0000000000000000\n`;
+}
+
 function writeProc(w: Writer, host: SimHost): void {
-  const lines = Object.entries(host.modules).map(([m, state], i) => `${m} ${65536 + i * 4096} 0 - ${state} 0x0000000000000000\n`);
+  const lines = Object.entries(host.modules).map(([m, state]) => moduleLine(m, state));
   w.file(path.join(w.roots.proc, 'modules'), lines.join(''));
   w.file(path.join(w.roots.proc, 'cmdline'), `${host.cmdline}\n`);
 }
@@ -218,6 +226,7 @@ function generateHostInner(dir: string, host: SimHost, opts: GenerateOptions): G
   writeDriverDirs(w, host);
   for (const pf of host.pfs) writePf(w, pf, host.noiommu);
   for (const vf of host.guestVfs) writeVf(w, vf, FAMILIES[vf.family].vfId, FAMILIES[vf.family].vfDriver, vf.numaNode, undefined, host.noiommu);
+  if (host.idxd) writeIdxd(roots, host.idxd, (bdf) => deviceDir(roots, bdf));
   writeCpus(w, host);
   writeProc(w, host);
   w.dir(path.join(roots.etc, 'sysconfig'));

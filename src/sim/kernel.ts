@@ -35,8 +35,9 @@ import { familyByPfId, familyByVfId, type Family } from '../kernel/catalogue.js'
 import { parseBdf, formatBdf } from '../platform/pci.js';
 import { kernelParseServices } from '../kernel/services.js';
 import { FaultInjector, readFaultsFile, parseFaultSpec, sysError } from './faults.js';
-import { Writer, writeVf, vfGroupBase, SIM_MARKER, simulatedHostDir } from './generate.js';
+import { Writer, writeVf, vfGroupBase, SIM_MARKER, simulatedHostDir, moduleLine } from './generate.js';
 import { vfAddress, type SimHost } from './spec.js';
+import { SimIdxdKernel } from './idxd-kernel.js';
 
 export interface SimKernelOptions {
   /** Environment to read QATSIM_FAULT from (default process.env). */
@@ -64,6 +65,7 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
   readonly faults: FaultInjector;
   private readonly host: SimHost;
   private readonly sysReal: string;
+  private readonly idxd: SimIdxdKernel;
 
   constructor(readonly dir: string, opts: SimKernelOptions = {}) {
     super();
@@ -75,6 +77,7 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
     const env = opts.env ?? process.env;
     const rules = [...readFaultsFile(this.dir), ...(env.QATSIM_FAULT ? parseFaultSpec(env.QATSIM_FAULT) : [])];
     this.faults = new FaultInjector(this.dir, rules);
+    this.idxd = new SimIdxdKernel(this.roots, this.sysReal);
   }
 
   // reads are plain: the tree is the state (inherited from RealKernelFs)
@@ -100,19 +103,33 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
   }
 
   private modprobeInner(name: string): void {
-    const drv = driverOfModule(name);
-    if (!drv) throw sysError('ENOENT', 'modprobe', name, ' (no such module in the simulator)');
-    const d = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
-    if (!fs.existsSync(d)) {
-      fs.mkdirSync(d, { recursive: true });
-      for (const f of drv === VFIO_DRIVER ? ['bind', 'unbind', 'new_id', 'remove_id'] : ['bind', 'unbind']) fs.writeFileSync(path.join(d, f), '');
+    if (!this.idxd.modprobe(name)) {
+      const drv = driverOfModule(name);
+      if (!drv) throw sysError('ENOENT', 'modprobe', name, ' (no such module in the simulator)');
+      const d = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
+      if (!fs.existsSync(d)) {
+        fs.mkdirSync(d, { recursive: true });
+        for (const f of drv === VFIO_DRIVER ? ['bind', 'unbind', 'new_id', 'remove_id'] : ['bind', 'unbind']) fs.writeFileSync(path.join(d, f), '');
+      }
     }
     const mods = path.join(this.roots.proc, 'modules');
     const text = fs.existsSync(mods) ? fs.readFileSync(mods, 'utf8') : '';
     const mod = name.replace(/-/g, '_');
     if (!text.split('\n').some((l) => l.split(' ')[0] === mod)) {
-      fs.writeFileSync(mods, `${text}${mod} 65536 0 - Live 0x0000000000000000\n`);
+      fs.writeFileSync(mods, `${text}${moduleLine(mod, 'Live')}`);
     }
+  }
+
+  /** Unloading a module: only iaa_crypto is modelled (refused while a wq is bound to it); its proc/modules line goes. */
+  override rmmod(name: string): void {
+    asKernel(() => {
+      this.faults.check('write', name, 'rmmod');
+      if (!this.idxd.rmmod(name, (code) => { throw sysError(code, 'delete_module', name); })) throw sysError('ENOENT', 'delete_module', name, ' (the simulator unloads only iaa_crypto)');
+      const mods = path.join(this.roots.proc, 'modules');
+      const mod = name.replace(/-/g, '_');
+      const text = fs.existsSync(mods) ? fs.readFileSync(mods, 'utf8') : '';
+      fs.writeFileSync(mods, text.split('\n').filter((l) => l && l.split(' ')[0] !== mod).map((l) => `${l}\n`).join(''));
+    });
   }
 
   // ---- sysfs stores ------------------------------------------------------------------------------
@@ -135,11 +152,12 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
       return;
     }
     const attr = path.basename(real);
-    if (!WRITABLE_ATTRS.has(attr)) throw sysError('EACCES', 'open', abs);
     const parent = path.dirname(real);
     const fail = (code: string): never => {
       throw sysError(code, 'write', abs);
     };
+    if (this.idxd.handles(real)) return this.idxd.store(real, data, fail);
+    if (!WRITABLE_ATTRS.has(attr)) throw sysError('EACCES', 'open', abs);
     if (path.basename(parent) === 'qat' && (attr === 'state' || attr === 'cfg_services')) {
       const dev = path.dirname(parent);
       if (attr === 'state') this.storeState(dev, data, fail);

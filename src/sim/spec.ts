@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { QatmgrError, ErrorCodes } from '../errors.js';
 import { FAMILIES, FAMILY_NAMES, type FamilyName } from '../kernel/catalogue.js';
 import { formatBdf, type PciAddress } from '../platform/pci.js';
+import { IDXD_SPEC_HELP, IDXD_SPEC_OPTIONS, idxdModules, parseIdxdOptions, type SimIdxd } from './idxd.js';
 
 export type VfDriverChoice = 'vfio-pci' | 'kernel' | 'none';
 
@@ -38,6 +39,8 @@ export interface SimHost {
   /** Kernel modules listed in proc/modules, with their state. */
   modules: Record<string, 'Live' | 'Loading' | 'Unloading' | 'Coming'>;
   cmdline: string;
+  /** Intel DSA/IAA devices (`iaa=N`, `dsa=N`); absent on hosts without them. */
+  idxd?: SimIdxd;
 }
 
 export const DEFAULT_SPEC = '4xxx:2x16';
@@ -54,6 +57,8 @@ Options:
   state=up|down          PF qat/state (default up)
   noiommu                /dev/vfio/noiommu-<g> group nodes
   vm                     a guest: VFs only, each on its own bus, no PFs
+${IDXD_SPEC_HELP}
+A host without QAT: options only, e.g. 'iaa=4,dsa=4'.
 A JSON file (path ending in .json) holding a SimHost object is accepted too.`;
 
 const BUSES = [0x6b, 0x70, 0x75, 0x7a, 0xe8, 0xed, 0xf2, 0xf7];
@@ -83,7 +88,9 @@ function specError(spec: string, msg: string): QatmgrError {
 export function parseSimSpec(specIn: string): SimHost {
   const spec = specIn.trim() === 'default' ? DEFAULT_SPEC : specIn.trim();
   if (spec.endsWith('.json')) return loadJsonHost(spec);
-  const [groupsPart, ...optParts] = spec.split(',');
+  const parts = spec.split(',');
+  // a spec that starts with an option has no QAT PF group ('iaa=4,dsa=2')
+  const [groupsPart, ...optParts] = /[=]/.test(parts[0]) || ['noiommu', 'vm'].includes(parts[0].trim()) ? ['', ...parts] : parts;
   const opts = new Map<string, string>();
   for (const o of optParts) {
     const t = o.trim();
@@ -91,13 +98,13 @@ export function parseSimSpec(specIn: string): SimHost {
     const eq = t.indexOf('=');
     const k = eq < 0 ? t : t.slice(0, eq);
     const v = eq < 0 ? 'true' : t.slice(eq + 1);
-    if (!['numa', 'cpus', 'services', 'sriov', 'driver', 'state', 'noiommu', 'vm'].includes(k)) {
+    if (![...['numa', 'cpus', 'services', 'sriov', 'driver', 'state', 'noiommu', 'vm'], ...IDXD_SPEC_OPTIONS].includes(k)) {
       throw specError(specIn, `unknown option "${k}"`);
     }
     opts.set(k, v);
   }
   const groups: Array<{ family: FamilyName; pfs: number; vfs: number }> = [];
-  for (const g of groupsPart.split('+')) {
+  for (const g of groupsPart === '' ? [] : groupsPart.split('+')) {
     const m = /^\s*([0-9a-z]+):([0-9]+)x([0-9]+)\s*$/.exec(g);
     if (!m) throw specError(specIn, `"${g}" is not FAMILY:PFSxVFS (e.g. 4xxx:2x16)`);
     const family = m[1] as FamilyName;
@@ -180,8 +187,17 @@ export function parseSimSpec(specIn: string): SimHost {
   }
   const mods = new Set<string>(groups.map((g) => FAMILIES[g.family].module));
   for (const m of mods) host.modules[m] = 'Live';
-  host.modules.intel_qat = 'Live';
-  host.modules.vfio_pci = 'Live';
+  if (groups.length > 0) {
+    host.modules.intel_qat = 'Live';
+    host.modules.vfio_pci = 'Live';
+  }
+  const idxd = parseIdxdOptions(opts, numaNodes, (msg) => { throw specError(specIn, msg); });
+  if (idxd) {
+    host.idxd = idxd;
+    for (const m of idxdModules(idxd)) host.modules[m] = 'Live';
+    if (idxd.scalableMode) host.cmdline = host.cmdline.replace('intel_iommu=on', 'intel_iommu=on,sm_on');
+  }
+  if (groups.length === 0 && !idxd) throw specError(specIn, 'no QAT PF group and no iaa=/dsa= devices: nothing to simulate');
   void group;
   return host;
 }
@@ -203,5 +219,6 @@ function loadJsonHost(file: string): SimHost {
     noiommu: h.noiommu ?? false,
     modules: h.modules ?? { qat_4xxx: 'Live', intel_qat: 'Live', vfio_pci: 'Live' },
     cmdline: h.cmdline ?? 'intel_iommu=on',
+    ...(h.idxd ? { idxd: h.idxd } : {}),
   };
 }

@@ -41,9 +41,14 @@ export function clearListenEnv(env: NodeJS.ProcessEnv): void {
   delete env.LISTEN_FDNAMES;
 }
 
+/** Names of the metrics listener systemd may pass (qat-metrics.socket, or its FileDescriptorName=metrics). */
+export const METRICS_FD_NAMES = ['qat-metrics.socket', 'metrics'];
+
 export interface ActivationChoice {
   fd: number;
   name: string;
+  /** A passed metrics listener (HTTP), served by the admin side. */
+  metricsFd?: number;
   /** Descriptors passed but not used (reported in the log). */
   ignored: ListenFd[];
 }
@@ -53,7 +58,9 @@ export interface ActivationChoice {
  * The descriptor must be a socket; anything else would make the daemon serve nothing while systemd thinks it does.
  */
 export function chooseListenFd(fds: ListenFd[], preferredNames: string[] = ['qat.socket', 'qatmgr']): ActivationChoice {
-  const chosen = fds.find((f) => preferredNames.includes(f.name)) ?? fds[0];
+  const metrics = fds.find((f) => METRICS_FD_NAMES.includes(f.name));
+  const clients = fds.filter((f) => f !== metrics);
+  const chosen = clients.find((f) => preferredNames.includes(f.name)) ?? clients[0];
   if (!chosen) throw new QatmgrError(ErrorCodes.QATMGR_E_SOCKET_ACTIVATION, 'socket activation passed no descriptor');
   let st: fs.Stats;
   try {
@@ -64,7 +71,7 @@ export function chooseListenFd(fds: ListenFd[], preferredNames: string[] = ['qat
   if (!st.isSocket()) {
     throw new QatmgrError(ErrorCodes.QATMGR_E_SOCKET_ACTIVATION, `socket activation: fd ${chosen.fd} (${chosen.name}) is not a socket`);
   }
-  return { fd: chosen.fd, name: chosen.name, ignored: fds.filter((f) => f !== chosen) };
+  return { fd: chosen.fd, name: chosen.name, metricsFd: metrics?.fd, ignored: clients.filter((f) => f !== chosen) };
 }
 
 /** Everything the daemon needs in one call: undefined = bind our own socket; otherwise serve `fd` and never unlink the path. */

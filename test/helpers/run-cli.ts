@@ -15,9 +15,10 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => buf };
 }
 
-export async function runCli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+/** `tty` runs the command as on a terminal of that many columns (colour, tables narrowed to fit). */
+export async function runCli(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: { columns: number } } = {}): Promise<CliRun> {
   const out = sink();
   const err = sink();
-  const code = await runQatctl(argv, { out: out.stream, err: err.stream, env: opts.env ?? {}, cwd: opts.cwd ?? process.cwd(), isTTY: false });
+  const code = await runQatctl(argv, { out: out.stream, err: err.stream, env: opts.env ?? {}, cwd: opts.cwd ?? process.cwd(), isTTY: opts.tty !== undefined, columns: opts.tty?.columns });
   return { code, out: out.text(), err: err.text() };
 }

@@ -247,7 +247,7 @@ describe('refusals on a host with 2 sections (4xxx:1x2)', () => {
     mine.push(late);
     expect(late.first).toBe('BAD No section available');
     const ev = await a2.request<{ events: AdminEvent[] }>('events', { kinds: ['refusal'], limit: 1 });
-    expect(ev.events[0].reason).toContain(`1 unavailable: VF ${bdf1} is out of service (bad fan)`);
+    expect(ev.events[0].reason).toContain(`1 out-of-service: VF ${bdf1} is out of service (bad fan)`);
     expect(ev.events[0].detail!.outOfService).toEqual([bdf1]);
   });
 });

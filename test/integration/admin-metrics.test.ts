@@ -23,7 +23,8 @@ function parseProm(text: string): { samples: Sample[]; types: Map<string, string
     let m: RegExpExecArray | null;
     if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line))) continue;
     if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) { types.set(m[1], m[2]); continue; }
-    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|\+Inf|NaN)$/.exec(line);
+    // values as Go's ParseFloat reads them (Prometheus' parser): NaN in any case (prom-client writes "Nan"), ±Inf
+    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|[+-]Inf|[Nn][Aa][Nn])$/.exec(line);
     expect(m, `not a Prometheus sample line: ${line}`).not.toBeNull();
     const labels: Record<string, string> = {};
     if (m![2]) {
@@ -89,8 +90,11 @@ describe('metrics', () => {
     const { samples, types } = parseProm((await admin.request<{ text: string }>('metrics')).text);
     expect(types.get('qatmgr_requests_total')).toBe('counter');
     expect(types.get('qatmgr_request_duration_seconds')).toBe('histogram');
-    expect(get(samples, 'qatmgr_handshakes_total')).toBe(2);
-    expect(get(samples, 'qatmgr_refusals_total')).toBe(1);
+    // a handshake is every SECTION_GET (two granted, one refused); grants and refusals (by reason) apart
+    expect(get(samples, 'qatmgr_handshakes_total')).toBe(3);
+    expect(get(samples, 'qatmgr_grants_total')).toBe(2);
+    expect(get(samples, 'qatmgr_refusals_total', { reason: 'all-held' })).toBe(1);
+    expect(get(samples, 'qatmgr_refusals_total', { reason: 'out-of-service' })).toBe(0);
     expect(get(samples, 'qatmgr_requests_total', { type: 'SECTION_GET' })).toBe(3);
     expect(get(samples, 'qatmgr_requests_total', { type: 'SECTION_PUT' })).toBe(1);
     // handshake per 2-VF section: NUM_DEVICES once; probe adds one more on `a`
@@ -104,7 +108,14 @@ describe('metrics', () => {
     expect(get(samples, 'qatmgr_sections_planned')).toBe(2);
     expect(get(samples, 'qatmgr_connections_open')).toBe(3);
     expect(get(samples, 'qatmgr_ledger_adoptions_total')).toBe(0);
-    expect(get(samples, 'qatmgr_vf_held', { bdf: '0000:6b:00.3', section: 'SSL_INT_1' })).toBe(1);
+    expect(get(samples, 'qatmgr_vf_held', { bdf: '0000:6b:00.3', section: 'SSL_INT_1', pf: '0000:6b:00.0', numa_node: '0', family: '4xxx' })).toBe(1);
+    expect(get(samples, 'qatmgr_vf_out_of_service', { bdf: '0000:6b:00.3', pf: '0000:6b:00.0', numa_node: '0', family: '4xxx' })).toBe(0);
+    expect(get(samples, 'qatmgr_sections', { state: 'out-of-service' })).toBe(0);
+    expect(get(samples, 'qatmgr_build_info', { version: '0.2.0', protocol: '26.08' })).toBe(1);
+    // the default process and Node.js families every Node exporter has
+    expect(types.get('process_cpu_seconds_total')).toBe('counter');
+    expect(types.get('process_resident_memory_bytes')).toBe('gauge');
+    expect(types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
     expect(get(samples, 'qatmgr_vf_held', { bdf: '0000:6b:00.1', section: 'SSL_INT_0' })).toBe(0);
     // histogram: count = every request answered, buckets cumulative and ending at the count
     const total = samples.filter((s) => s.name === 'qatmgr_requests_total').reduce((n, s) => n + s.value, 0);
@@ -120,8 +131,13 @@ describe('metrics', () => {
     expect(r.status).toBe(200);
     expect(r.type).toContain('text/plain; version=0.0.4');
     const { samples } = parseProm(r.body);
-    expect(get(samples, 'qatmgr_handshakes_total')).toBe(2);
+    expect(get(samples, 'qatmgr_grants_total')).toBe(2);
     expect((await httpGet(metricsUrl.replace('/metrics', '/nope'))).status).toBe(404);
+    const health = await httpGet(metricsUrl.replace('/metrics', '/healthz'));
+    expect(health).toMatchObject({ status: 200, body: 'ok\n' });
+    const index = await httpGet(metricsUrl.replace('/metrics', '/'));
+    expect(index.status).toBe(200);
+    expect(index.body).toContain('href="/metrics"');
   });
 
   it('qatctl metrics prints the text exposition', async () => {

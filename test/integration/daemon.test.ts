@@ -10,7 +10,7 @@ import { QatClient } from '../../src/client/qatclient.js';
 
 describe('daemon start-up and shutdown', () => {
   it('prints the upstream version and the usage', async () => {
-    expect((await runDaemonToExit(['--version'])).stdout).toBe('qatmgr 26.08.0\n');
+    expect((await runDaemonToExit(['--version'])).stdout).toBe('qatmgr-ts 0.2.0 (qatlib protocol 26.08)\n');
     const h = await runDaemonToExit(['-h']);
     expect(h.code).toBe(0);
     expect(h.stdout).toMatch(/--policy=POLICY/);
@@ -25,10 +25,18 @@ describe('daemon start-up and shutdown', () => {
     expect(fs.existsSync(path.join(host.roots.run, 'qatmgr.sock'))).toBe(false);
   });
 
-  it('exits 1 with the usage for an unknown option', async () => {
+  it('an unknown option exits 1 with one line in our words and a pointer to --help', async () => {
     const r = await runDaemonToExit(['--frobnicate']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Unknown option '--frobnicate'/);
+    expect(r.stderr).toBe("qatmgr: unknown option --frobnicate\nRun 'qatmgr --help' for the options.\n");
+  });
+
+  it('a misspelt option is answered with the option it resembles', async () => {
+    const r = await runDaemonToExit(['--polcy=2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('qatmgr: unknown option --polcy; did you mean --policy?');
+    const m = await runDaemonToExit(['--socket']);
+    expect(m.stderr).toContain('qatmgr: option --socket needs a value');
   });
 
   it('exits 234 when the policy is larger than the VF count', async () => {

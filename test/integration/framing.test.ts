@@ -9,7 +9,7 @@ import { QatClient } from '../../src/client/qatclient.js';
 
 const V = 0x1a08;
 let d: RunningDaemon;
-beforeAll(async () => { d = await startDaemon('4xxx:2x16', ['--first-request-timeout', '300', '--max-connections', '8']); });
+beforeAll(async () => { d = await startDaemon('4xxx:2x16', ['--first-request-timeout', '300ms', '--max-connections', '8']); });
 afterAll(async () => { await d.stop(); });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -102,7 +102,7 @@ describe('framing', () => {
 
 describe('idle timeout', () => {
   it('closes an idle connection after --idle-timeout and frees its section', async () => {
-    const e = await startDaemon('4xxx:1x2', ['--idle-timeout', '300']);
+    const e = await startDaemon('4xxx:1x2', ['--idle-timeout', '300ms']);
     try {
       const c = await RawConn.open(e.socket);
       c.write(encodeNameRequest(V, 1, 'SSL'));

@@ -39,7 +39,7 @@ describe('qatctl probe', () => {
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/No section available/);
       await holder.close();
-      expect(qatctl('probe', '--socket', path.join(tmpDir(), 'none.sock')).status).toBe(1);
+      expect(qatctl('probe', '--socket', path.join(tmpDir(), 'none.sock')).status).toBe(3);
     } finally {
       await d.stop();
     }

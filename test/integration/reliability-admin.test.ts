@@ -145,7 +145,7 @@ describe('item 9: the admin socket', () => {
   });
 
   it('an admin connection with no request for --admin-idle-timeout is told so and closed; a busy one stays', async () => {
-    await start(['--admin-idle-timeout', '1000']);
+    await start(['--admin-idle-timeout', '1s']);
     const quiet = adminRaw(adminSocket, '', 2, 4000); // resolves at the close: no second line comes
     const busy = await AdminClient.connect(adminSocket);
     const t0 = Date.now();

@@ -175,7 +175,7 @@ describe('item 10: one process cannot lock everyone out', () => {
   });
 
   it('--idle-timeout counts from the last complete request: a byte every 150 ms does not keep a connection', async () => {
-    await start(['--idle-timeout', '600']);
+    await start(['--idle-timeout', '600ms']);
     const dribble = await RawConn.open(socket);
     const busy = await QatClient.connect(socket);
     dribble.write(NUM_PF_DEVS);

@@ -133,6 +133,25 @@ describe('socket activation', () => {
   });
 });
 
+describe('socket activation of metrics (qat-metrics.socket)', () => {
+  it.skipIf(!fs.existsSync('/usr/bin/systemd-socket-activate'))('serves Prometheus metrics on the TCP listener systemd passes as qat-metrics.socket, next to the client socket', async () => {
+    fs.mkdirSync(sim.roots.run, { recursive: true });
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const mgr = spawn('/usr/bin/systemd-socket-activate', ['-l', socket, '-l', `127.0.0.1:${port}`, '--fdname=qat.socket:qat-metrics.socket', process.execPath, DAEMON, '--foreground', ...sim.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    extraPids.push(mgr.pid!);
+    for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+    const h = await holdSection(socket);
+    holders.push(h);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^qatmgr_sections\{state="held"\} 1$/m);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    mgr.kill('SIGTERM');
+    await new Promise((r) => mgr.once('exit', r));
+  });
+});
+
 describe('background mode (no --foreground, no service manager)', () => {
   it('the starting process exits 0 once the detached daemon serves; the pid file names the daemon', async () => {
     const r = spawnSync(process.execPath, [DAEMON, ...sim.args], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, NOTIFY_SOCKET: '', LISTEN_FDS: '' } });

@@ -2,8 +2,12 @@
 
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import type { DevicesView } from '../../admin/views.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, STATE_COLOUR } from '../admin-common.js';
+import { VF_STATES, type DevicesView } from '../../admin/views.js';
+import type { IdxdInventory } from '../../idxd/inventory.js';
+import { renderIdxdInventory } from '../../idxd/render.js';
+import { QatmgrError, ErrorCodes } from '../../errors.js';
+import { didYouMean } from '../../config/args.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, STATE_COLOUR } from '../admin-common.js';
 
 const usage = `Usage: qatctl devices [OPTIONS] [--state STATE]
 
@@ -11,6 +15,7 @@ Lists every PF and its VFs: BDF, family, NUMA node, services, IOMMU group, state
 out-of-service, unavailable, unplanned), the section the VF belongs to and the pid holding it.
 
   --state STATE        only VFs in this state
+  --all                Intel DSA/IAA devices and work queues too (as 'qatctl accel' shows them)
 
 ${ADMIN_OPTIONS_HELP}
 ${EXIT_HELP}
@@ -21,11 +26,15 @@ export const devicesCommand: Command = {
   summary: 'PFs and their VFs: BDF, family, NUMA node, services, IOMMU group, state',
   usage,
   async run(argv, io) {
-    const { values } = parseArgs({ args: argv, options: { ...ADMIN_OPTIONS, state: { type: 'string' } } });
+    const { values } = parseArgs({ args: argv, options: { ...ADMIN_OPTIONS, state: { type: 'string' }, all: { type: 'boolean' } } });
     if (values.help) { io.out.write(usage); return 0; }
-    const v = await withAdmin(values, io, (c) => c.request<DevicesView>('devices'));
+    applyOutput(values, io);
+    if (values.state !== undefined && !(VF_STATES as readonly string[]).includes(values.state)) {
+      throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--state "${values.state}" is not a VF state; use ${VF_STATES.join(', ')}${didYouMean(values.state, VF_STATES)}`);
+    }
+    const { v, accel } = await withAdmin(values, io, async (c) => ({ v: await c.request<DevicesView>('devices'), accel: values.all ? await c.request<IdxdInventory>('accel') : undefined }));
     if (values.state) for (const p of v.pfs) p.vfs = p.vfs.filter((r) => r.state === values.state);
-    if (values.json) { writeJson(io, v); return 0; }
+    if (values.json) { writeJson(io, accel ? { ...v, accel } : v); return 0; }
     const rows = v.pfs.flatMap((p) => p.vfs.map((r) => ({ p, r })));
     io.out.write(table(io,
       ['PF', 'VF', 'FAMILY', 'NODE', 'SERVICES', 'IOMMU', 'STATE', 'SECTION', 'PID', 'REASON'],
@@ -33,7 +42,8 @@ export const devicesCommand: Command = {
       rows.map(({ r }) => STATE_COLOUR[r.state]),
     ));
     const n = (st: string): number => rows.filter(({ r }) => r.state === st).length;
-    io.out.write(`\n${v.pfs.filter((p) => p.bdf).length} PFs, ${rows.length} VFs: ${n('held')} held, ${n('free')} free, ${n('out-of-service')} out of service${n('unavailable') ? `, ${n('unavailable')} unavailable` : ''}${n('unplanned') ? `, ${n('unplanned')} in no section` : ''}\n`);
+    io.out.write(`\n${v.pfs.filter((p) => p.bdf).length} PFs, ${rows.length} VFs: ${n('held')} held, ${n('free')} free, ${n('out-of-service')} out-of-service${n('unavailable') ? `, ${n('unavailable')} unavailable` : ''}${n('unplanned') ? `, ${n('unplanned')} in no section` : ''}\n`);
+    if (accel) io.out.write(`\nIntel DSA/IAA:\n${renderIdxdInventory(accel)}`);
     return 0;
   },
 };

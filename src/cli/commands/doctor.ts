@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { ROOT_OPTIONS, rootsFromOptions, type Roots } from '../../config/roots.js';
+import { ROOT_OPTIONS, rootsFromOptions, checkRootOptions, type Roots } from '../../config/roots.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { parseIntInRange } from '../../config/numbers.js';
 import { resolveUser, runDoctor } from '../../doctor/run.js';
@@ -19,7 +19,8 @@ of Intel's out-of-tree package. One line per check: PASS / WARN / FAIL, what was
 Checks: devices (GEN4+ vs legacy PCI ids), firmware, modules.loaded, modules.oot, cmdline.iommu,
 cmdline.iommu-pt, cmdline.vfio-ids, cmdline.noiommu, vfio.groups, vfio.binding, vfio.nodes,
 access.group, access.member, access.memlock, oot.service, oot.conf, oot.icp-root, oot.libs,
-stack.service, stack.sysconfig, stack.policy, stack.services, stack.expect.
+stack.service, stack.sysconfig, stack.policy, stack.services, stack.expect; on hosts with Intel DSA/IAA (or
+IaaCrypto=/AccelConfig= set): idxd.modules, idxd.iommu-sm, idxd.wqs, idxd.nodes, idxd.zswap, idxd.portability.
 
 Options:
   --sim-dir DIR          check a simulated host (qatctl simulate ... --out DIR): all roots under DIR
@@ -54,6 +55,7 @@ export const doctorCommand: Command = {
     });
     if (values.help) { io.out.write(usage); return 0; }
     if (positionals.length) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `doctor takes no arguments (got "${positionals[0]}")`);
+    checkRootOptions(values, io.cwd);
     const roots: Roots = rootsFromOptions(values, io.cwd);
     const expect: string[] = [];
     if (values.expect !== undefined) {
@@ -78,7 +80,7 @@ export const doctorCommand: Command = {
       env: io.env,
       connectTimeoutMs: 1000,
     });
-    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io)));
+    io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, painter(io), io.isTTY && !io.wide ? io.columns : undefined));
     return report.summary.fail ? 2 : 0;
   },
 };

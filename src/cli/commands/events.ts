@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
 import type { AdminEvent, EventKind } from '../../admin/events.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatTime } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatTime } from '../admin-common.js';
 import { type Colour } from '../../text/colour.js';
 
 const KINDS: EventKind[] = ['grant', 'release', 'forced-release', 'refusal', 'drain', 'undrain'];
@@ -40,6 +40,7 @@ export const eventsCommand: Command = {
       options: { ...ADMIN_OPTIONS, kind: { type: 'string', multiple: true }, limit: { type: 'string' }, after: { type: 'string' } },
     });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     const kinds = values.kind ?? [];
     for (const k of kinds) if (!KINDS.includes(k as EventKind)) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--kind "${k}" is not one of ${KINDS.join(', ')}`);
     const num = (name: string, v: string | undefined, dflt: number): number => {

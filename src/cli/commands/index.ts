@@ -15,8 +15,11 @@ import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
 import { metricsCommand } from './metrics.js';
 import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.js';
+import { completionCommand } from './completion.js';
+import { accelCommand } from './accel.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
-  releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand,
+  releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand, accelCommand,
 ];
+COMMANDS.push(completionCommand(() => COMMANDS));

@@ -2,7 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson } from '../admin-common.js';
 
 const usage = `Usage: qatctl metrics [OPTIONS]
 
@@ -22,6 +22,7 @@ export const metricsCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: ADMIN_OPTIONS });
     if (values.help) { io.out.write(usage); return 0; }
+    applyOutput(values, io);
     const r = await withAdmin(values, io, (c) => c.request<{ contentType: string; text: string }>('metrics'));
     if (values.json) writeJson(io, r);
     else io.out.write(r.text);

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { rootsFromOptions, under, type Roots } from '../../config/roots.js';
+import { rootsFromOptions, checkRootOptions, under, type Roots } from '../../config/roots.js';
 import { parseDurationMs } from '../../config/numbers.js';
 import { QatmgrError, ErrorCodes, isQatmgrError } from '../../errors.js';
 import { provision } from '../../provision/index.js';
@@ -24,6 +24,8 @@ Options:
   --permissions-only     only give existing vfio-pci VF nodes /dev/vfio/<group> to the group with g+rw
                          (upstream's 'qat_init.sh reload-permissions', for a udev rule on SUBSYSTEM=="vfio")
   --config FILE          settings file (default <etc-root>/sysconfig/qat; missing is fine unless given)
+  --accel-config FILE    Intel IAA/DSA configuration in accel-config's JSON (save-config output); default:
+                         AccelConfig= of the settings file, else <etc-root>/accel-config/accel-config.conf if present
   --timeout DURATION     how long to wait for the driver (default 20s; ms, s or m suffix)
   --group GROUP          group for /dev/vfio nodes and hugepages (name in <etc-root>/group or a gid;
                          default QAT_USER_GROUP or qat)
@@ -41,16 +43,19 @@ Options:
 
 Settings file keys: ServicesEnabled (e.g. sym;asym, any order/case), POLICY, KernelVfs (VF addresses kept
 on the kernel VF driver, e.g. "0000:6b:00.1 0000:70:00.1"), LKCF_LIST (upstream's name: regular expressions
-over VF addresses; also read from the environment), QAT_USER_GROUP. See docs/provisioning.md.
+over VF addresses; also read from the environment), QAT_USER_GROUP, IaaCrypto (one kernel wq per IAA device
+bound to iaa_crypto, e.g. IaaCrypto="sync_mode=async zswap=deflate-iaa"), AccelConfig (a JSON file).
+See docs/provisioning.md and docs/idxd.md.
 
 A simulated host (roots inside a directory with sim.json) is driven through the simulator's kernel
 model, which applies the kernel's rules and effects.
 ${FAULT_HELP}
 
 Exit status: 0 done or nothing to do; 1 bad usage or settings (message names file:line);
-3 driver not ready within --timeout (nothing changed); 4 a step failed and everything was rolled back;
+2 a step failed and everything was rolled back; 3 driver not ready within --timeout (nothing changed);
 5 a step failed and the rollback was incomplete (the message lists what is left);
-6 VFs the plan would remove or rebind are open by a process (named; nothing changed);
+6 VFs the plan would remove or rebind are open by a process, or IAA/DSA wqs it would unbind have clients
+(named; nothing changed);
 7 another provisioning run holds <run-dir>/provision.lock.
 `;
 
@@ -72,6 +77,7 @@ export const provisionCommand: Command = {
         'dry-run': { type: 'boolean' },
         'permissions-only': { type: 'boolean' },
         config: { type: 'string' },
+        'accel-config': { type: 'string' },
         timeout: { type: 'string' },
         group: { type: 'string' },
         policy: { type: 'string' },
@@ -92,6 +98,7 @@ export const provisionCommand: Command = {
       io.out.write(usage);
       return 0;
     }
+    checkRootOptions(values, io.cwd);
     const roots: Roots = rootsFromOptions(values, io.cwd);
     const retries = values['bind-retries'] === undefined ? 5 : Number(values['bind-retries']);
     if (!Number.isInteger(retries) || retries < 1 || retries > 100) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--bind-retries "${values['bind-retries']}" is not 1..100`);
@@ -102,6 +109,7 @@ export const provisionCommand: Command = {
         kfs: chooseKernelFs(roots, io.env),
         configPath: values.config ? path.resolve(io.cwd, values.config) : under(roots.etc, 'sysconfig', 'qat'),
         configExplicit: values.config !== undefined,
+        accelConfigPath: values['accel-config'] !== undefined ? path.resolve(io.cwd, values['accel-config']) : undefined,
         env: io.env,
         cliPolicy: values.policy,
         cliGroup: values.group,
@@ -113,7 +121,7 @@ export const provisionCommand: Command = {
         progress: (line) => io.err.write(`qatctl provision: ${line}\n`),
         log: json ? undefined : (line) => io.err.write(`qatctl provision: ${line}\n`),
       });
-      io.out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+      io.out.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, io.isTTY ? io.columns : undefined));
       return 0;
     } catch (e) {
       if (json && isQatmgrError(e)) {

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson } from '../admin-common.js';
 
 const releaseUsage = `Usage: qatctl release [OPTIONS] SECTION
 
@@ -27,6 +27,7 @@ export const releaseCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseArgs({ args: argv, options: ADMIN_OPTIONS, allowPositionals: true });
     if (values.help) { io.out.write(releaseUsage); return 0; }
+    applyOutput(values, io);
     if (positionals.length !== 1) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `expected one SECTION, got ${positionals.length}; see 'qatctl release --help'`);
     const r = await withAdmin(values, io, (c) => c.request<ReleaseResult>('release', { section: positionals[0] }));
     if (values.json) { writeJson(io, r); return 0; }
@@ -62,6 +63,7 @@ ${EXIT_HELP}
     async run(argv, io) {
       const { values, positionals } = parseArgs({ args: argv, options: { ...ADMIN_OPTIONS, reason: { type: 'string' } }, allowPositionals: true });
       if (values.help) { io.out.write(usage); return 0; }
+      applyOutput(values, io);
       if (positionals.length !== 1) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `expected one BDF, got ${positionals.length}; see 'qatctl ${name} --help'`);
       if (name === 'undrain' && values.reason !== undefined) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, '--reason is for drain only');
       const r = await withAdmin(values, io, (c) => c.request<{ bdf: string; section: string; changed: boolean; holderPid: number | null }>(name, { bdf: positionals[0], reason: values.reason }));
@@ -101,6 +103,7 @@ export const rescanCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseArgs({ args: argv, options: ADMIN_OPTIONS, allowPositionals: true });
     if (values.help) { io.out.write(rescanUsage); return 0; }
+    applyOutput(values, io);
     if (positionals.length) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `rescan takes no arguments; see 'qatctl rescan --help'`);
     const r = await withAdmin(values, io, (c) => c.request<RescanResult>('rescan', {}));
     if (values.json) { writeJson(io, r); return 0; }

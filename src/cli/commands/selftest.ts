@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
 import { runSelftest } from '../../selftest/run.js';
 import { renderReport, progressLine } from '../../selftest/report.js';
 import { parseSizes, parseDuration, DEFAULT_SIZES } from '../../selftest/options.js';
@@ -25,8 +26,8 @@ Options:
   --json            print the report as JSON
   -h, --help        this help
 
-Exit status: 0 every instance passed, 1 an instance failed (or bad usage), 3 libqat could not be
-loaded or started (no qatmgr, no free section), 130 interrupted.
+Exit status: 0 every instance passed, 1 bad usage, 2 an instance failed, 3 libqat could not be
+loaded or started (no qatmgr, no free section), 130 interrupted ('qatctl help exit-codes').
 `;
 
 export const selftestCommand: Command = {
@@ -78,7 +79,7 @@ export const selftestCommand: Command = {
       );
       if (showProgress) io.err.write('\r\x1b[K'); // clear the bar line
       io.out.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
-      return report.interrupted ? 130 : report.passed ? 0 : 1;
+      return report.interrupted ? EXIT.INTERRUPTED : report.passed ? EXIT.OK : EXIT.FAILED;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -41,7 +41,8 @@ export const simulateCommand: Command = {
     if (values.json) {
       io.out.write(`${JSON.stringify({ dir: g.dir, roots: g.roots, host }, null, 2)}\n`);
     } else {
-      io.out.write(`simulated host in ${g.dir}: ${host.pfs.length} PFs, ${vfs} VFs, ${host.numaNodes} NUMA node(s), ${host.cpus} CPUs (${ms.toFixed(0)} ms)\n`);
+      const idxd = host.idxd ? `, ${host.idxd.devices.filter((d) => d.type === 'iax').length} IAA, ${host.idxd.devices.filter((d) => d.type === 'dsa').length} DSA` : '';
+      io.out.write(`simulated host in ${g.dir}: ${host.pfs.length} PFs, ${vfs} VFs${idxd}, ${host.numaNodes} NUMA node(s), ${host.cpus} CPUs (${ms.toFixed(0)} ms)\n`);
       io.out.write(`serve it: qatmgr --foreground --sysfs-root ${g.roots.sys} --dev-root ${g.roots.dev} --run-dir ${g.roots.run}\n`);
     }
     return 0;

@@ -2,8 +2,9 @@
 
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { orOffline } from '../offline.js';
 import type { StatusView } from '../../admin/views.js';
-import { ADMIN_OPTIONS, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge } from '../admin-common.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, formatAge } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
 
 const usage = `Usage: qatctl status [OPTIONS]
@@ -21,8 +22,8 @@ export function statusLines(s: StatusView): Array<[string, string]> {
     ['daemon', `qatmgr ${s.version} (protocol ${s.protocolVersion}, admin API v${s.apiVersion}), pid ${s.pid}`],
     ['uptime', `${formatAge(s.uptimeSeconds)} (since ${s.startedAt})`],
     ['policy', String(s.policy)],
-    ['sections', `${c.total} total, ${c.held} held, ${c.free} free, ${c.blocked} out of service`],
-    ['devices', `${s.devices.pfs} PFs, ${s.devices.vfs} VFs (${s.devices.outOfService} out of service, ${s.devices.unavailable} unavailable)${s.vm ? ', in a VM' : ''}`],
+    ['sections', `${c.total} total, ${c.held} held, ${c.free} free, ${c.outOfService} out-of-service`],
+    ['devices', `${s.devices.pfs} PFs, ${s.devices.vfs} VFs (${s.devices.outOfService} out-of-service, ${s.devices.unavailable} unavailable)${s.vm ? ', in a VM' : ''}`],
     ['connections', `${s.connections.open} open (${s.connections.accepted} accepted, ${s.connections.rejected} rejected)`],
     ['ledger', describeLedger(s.ledger)],
     ['socket', s.socket],
@@ -39,13 +40,16 @@ export const statusCommand: Command = {
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: ADMIN_OPTIONS });
     if (values.help) { io.out.write(usage); return 0; }
-    const s = await withAdmin(values, io, (c) => c.request<StatusView>('status'));
-    if (values.json) { writeJson(io, s); return 0; }
-    const paint = painter(io);
-    const lines = statusLines(s);
-    const w = Math.max(...lines.map(([k]) => k.length));
-    for (const [k, v] of lines) io.out.write(`${paint(k.padEnd(w), 'bold')}  ${v}\n`);
-    return 0;
+    applyOutput(values, io);
+    return orOffline('status', values, io, async () => {
+      const s = await withAdmin(values, io, (c) => c.request<StatusView>('status'));
+      if (values.json) { writeJson(io, s); return 0; }
+      const paint = painter(io);
+      const lines = statusLines(s);
+      const w = Math.max(...lines.map(([k]) => k.length));
+      for (const [k, v] of lines) io.out.write(`${paint(k.padEnd(w), 'bold')}  ${v}\n`);
+      return 0;
+    });
   },
 };
 

@@ -17,7 +17,7 @@ export function checkAccess(host: ScannedHost, roots: Roots, user: DoctorUser, s
   const groupFile = under(roots.etc, 'group');
   const qat = groups?.find((g) => g.name === 'qat');
   if (!qat) {
-    out.push(result('access.group', 'FAIL', groups ? `no group qat in ${groupFile}` : `cannot read ${groupFile}`, ['groupadd -r qat', 'systemctl restart qat (its ExecStartPre fails while the group is missing)']));
+    out.push(result('access.group', 'FAIL', groups ? `no group qat in ${groupFile}` : `cannot read ${groupFile}`, ['systemd-sysusers /usr/lib/sysusers.d/qat.conf (the qatmgr-ts package ships it; it creates group qat and user qatmgr)', 'systemctl restart qat']));
   } else {
     out.push(result('access.group', 'PASS', `group qat is gid ${qat.gid} (${groupFile}:${qat.line})`));
   }

@@ -2,13 +2,15 @@
 
 import net from 'node:net';
 import fs from 'node:fs';
+import path from 'node:path';
+import { unixSocketListening, unitStates } from '../../platform/unix-sockets.js';
 import { under, type Roots } from '../../config/roots.js';
 import { exists, listDir, systemRoot, type ScannedHost } from '../host-scan.js';
 import { MAX_POLICY, type SysconfigState } from '../sysconfig.js';
 import { canonical, kernelDefault, QAT_INIT_ACCEPTED, sameServices, serviceSet, type Service } from '../services.js';
 import { result, type CheckResult } from '../types.js';
 
-/** True when something accepts a connection on the Unix socket within `timeoutMs`. */
+/** True when something accepts a connection on the Unix socket within `timeoutMs` (used for the admin socket only). */
 export function socketReachable(socketPath: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.createConnection({ path: socketPath });
@@ -27,15 +29,26 @@ function unitEnabled(roots: Roots): string | undefined {
   return undefined;
 }
 
+/**
+ * Is qatmgr there? Asked without touching the client socket: connecting to it would start a socket-activated
+ * qat.service. The admin socket (never socket-activated) answers when the daemon runs; a client socket that only
+ * listens (read from /proc/net/unix) is qat.socket waiting for the first client. The unit states come from systemd.
+ */
 export async function checkService(roots: Roots, socketPath: string, timeoutMs: number): Promise<CheckResult> {
   const enabled = unitEnabled(roots);
-  const up = await socketReachable(socketPath, timeoutMs);
-  if (up && enabled) return result('stack.service', 'PASS', `qat.service enabled (${enabled}); qatmgr answers on ${socketPath}`);
-  if (up) return result('stack.service', 'WARN', `qatmgr answers on ${socketPath} but qat.service is not enabled at boot`, ['systemctl enable qat']);
-  const start = systemRoot(roots) === '/' ? 'systemctl start qat; journalctl -u qat -b if it fails'
-    : `simulated host: node dist/daemon/qatmgr.js --foreground --sysfs-root ${roots.sys} --dev-root ${roots.dev} --run-dir ${roots.run}`;
-  if (enabled) return result('stack.service', 'WARN', `qat.service enabled (${enabled}) but nothing listens on ${socketPath}: the daemon is not running`, [start]);
-  return result('stack.service', 'FAIL', `qat.service not enabled and nothing listens on ${socketPath}`, ['systemctl enable --now qat']);
+  const adminSocket = path.join(path.dirname(socketPath), 'qatmgr-admin.sock');
+  const running = await socketReachable(adminSocket, timeoutMs);
+  const listening = !running && unixSocketListening(roots.pids, socketPath);
+  const units = systemRoot(roots) === '/' ? unitStates(['qat.socket', 'qat.service']) : undefined;
+  const state = units ? ` (systemd: ${Object.entries(units).map(([u, st]) => `${u} ${st.active}${st.enabled ? `, ${st.enabled}` : ''}`).join('; ')})` : '';
+  const up = running || listening;
+  const where = running ? `qatmgr answers on ${adminSocket}` : `${socketPath} listens (socket-activated: qat.service starts on the first client)`;
+  if (up && enabled) return result('stack.service', 'PASS', `qat.service enabled (${enabled}); ${where}${state}`);
+  if (up) return result('stack.service', 'WARN', `${where} but qat.service is not enabled at boot${state}`, ['systemctl enable qat.socket']);
+  const start = systemRoot(roots) === '/' ? 'systemctl start qat.socket; journalctl -u qat -b if a client is not served'
+    : `simulated host: qatmgr --foreground --sysfs-root ${roots.sys} --dev-root ${roots.dev} --run-dir ${roots.run}`;
+  if (enabled) return result('stack.service', 'WARN', `qat.service enabled (${enabled}) but nothing listens on ${socketPath}: the daemon is not running${state}`, [start]);
+  return result('stack.service', 'FAIL', `qat.service not enabled and nothing listens on ${socketPath}${state}`, ['systemctl enable --now qat.socket']);
 }
 
 export function checkSysconfig(sys: SysconfigState): CheckResult {
@@ -103,7 +116,7 @@ export function checkServices(host: ScannedHost, sys: SysconfigState): CheckResu
   });
   const source = wanted ? `ServicesEnabled=${wanted}` : 'the kernel default (sym;asym on even PFs, dc on odd)';
   if (bad.length) {
-    const fix = ['systemctl restart qat (qat_init.sh writes ServicesEnabled into every PF)'];
+    const fix = ['qatctl provision (writes ServicesEnabled into every PF; systemctl restart qat runs it too)'];
     const first = host.pfs.find((p, i) => p.services !== undefined && !sameServices(p.services, wanted ?? kernelDefault(i)));
     if (first) fix.push(`or by hand: echo down > /sys/bus/pci/devices/${first.bdf}/qat/state; echo ${wanted ?? kernelDefault(host.pfs.indexOf(first))} > /sys/bus/pci/devices/${first.bdf}/qat/cfg_services; echo up > /sys/bus/pci/devices/${first.bdf}/qat/state`);
     return result('stack.services', 'FAIL', `PFs disagree with ${source}: ${bad.join('; ')}`, fix);

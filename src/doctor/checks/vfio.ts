@@ -27,7 +27,7 @@ export function checkVfio(host: ScannedHost, roots: Roots, sys: SysconfigState):
   const noGroup = host.vfs.filter((v) => v.iommuGroup === undefined).map((v) => v.bdf);
   if (host.vfs.length === 0) {
     out.push(result('vfio.groups', 'FAIL', host.pfs.length ? `no VF: SR-IOV is off on ${list(noVfs.map((p) => p.bdf))}` : 'no QAT VF on this host', host.pfs.length ? [
-      'systemctl restart qat (qat_init.sh enables SR-IOV and binds the VFs)',
+      'qatctl provision (enables SR-IOV and binds the VFs; systemctl restart qat runs it too)',
       ...noVfs.slice(0, MAX_LISTED).map((p) => `or by hand: echo ${p.totalVfs ?? 16} > /sys/bus/pci/devices/${p.bdf}/sriov_numvfs`),
     ] : []));
   } else if (noGroup.length) {
@@ -35,7 +35,7 @@ export function checkVfio(host: ScannedHost, roots: Roots, sys: SysconfigState):
   } else {
     const partial = noVfs.length ? `; SR-IOV off on ${list(noVfs.map((p) => p.bdf))}` : '';
     out.push(result('vfio.groups', partial ? 'WARN' : 'PASS', `${host.vfs.length} VFs, each in its own IOMMU group${partial}`,
-      partial ? ['systemctl restart qat (qat_init.sh enables SR-IOV on every PF)'] : []));
+      partial ? ['qatctl provision (enables SR-IOV on every PF; systemctl restart qat runs it too)'] : []));
   }
 
   const lkcf = lkcfPatterns(sys);
@@ -47,7 +47,7 @@ export function checkVfio(host: ScannedHost, roots: Roots, sys: SysconfigState):
     out.push(result('vfio.binding', 'FAIL', 'no VF to bind', ['see vfio.groups']));
   } else if (unbound.length) {
     out.push(result('vfio.binding', 'FAIL', `${unbound.length} VF(s) bound to no driver: ${list(unbound)}`, [
-      'systemctl restart qat (qat_init.sh binds every VF to vfio-pci)',
+      'qatctl provision (binds every VF to vfio-pci; systemctl restart qat runs it too)',
       ...unbound.slice(0, MAX_LISTED).map((b) => `or: echo vfio-pci > /sys/bus/pci/devices/${b}/driver_override && echo ${b} > /sys/bus/pci/drivers_probe`),
     ]));
   } else if (undeliberate.length) {
@@ -92,7 +92,7 @@ export function checkVfio(host: ScannedHost, roots: Roots, sys: SysconfigState):
     ].filter(Boolean).join('; ');
     out.push(result('vfio.nodes', 'FAIL', `${dev}/<g> ${seen}`, [
       `chgrp qat ${bad.map((g) => `/dev/vfio/${g}`).join(' ')} && chmod g+rw ${bad.map((g) => `/dev/vfio/${g}`).join(' ')}`,
-      'for good: qat_init.sh reload-permissions (run by qat.service at start)',
+      'for good: qatctl provision --permissions-only (the udev rule /usr/lib/udev/rules.d/90-qat-vfio.rules runs it for every new node)',
     ]));
   } else {
     out.push(result('vfio.nodes', 'PASS', `${vfioVfs.length} ${dev}/<g> nodes: group qat, g+rw`));

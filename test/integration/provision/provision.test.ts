@@ -215,13 +215,13 @@ describe('rollback: a failed step leaves the whole simulated tree exactly as bef
     { name: 'the hugepages directory after both PFs', spec: 'default', settings: 'ServicesEnabled=asym\n', fault: 'chown@dev/hugepages/*:EPERM', step: /step "hugepages directory .*": chown .*hugepages\/qat: EPERM/ },
   ];
   for (const c of cases) {
-    it(`failing at ${c.name} rolls back, exits 4 and names step, path and errno`, async () => {
+    it(`failing at ${c.name} rolls back, exits 2 and names step, path and errno`, async () => {
       const dir = simHost(c.spec, c.settings);
       const before = snapshotTree(dir);
       const r = await qatctl(['provision', '--sim-dir', dir, ...FAST], { QATSIM_FAULT: c.fault });
       expect(r.err).toMatch(c.step);
       expect(r.err).toMatch(/rolled back: /);
-      expect(r.code).toBe(4);
+      expect(r.code).toBe(2);
       expect(snapshotTree(dir)).toEqual(before);
     });
   }
@@ -232,7 +232,7 @@ describe('rollback: a failed step leaves the whole simulated tree exactly as bef
     const before = snapshotTree(dir);
     const bin = path.resolve('dist/daemon/qatctl.js');
     const p = spawnSync(process.execPath, [bin, 'provision', '--sim-dir', dir, '--json', ...FAST], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-    expect(p.status).toBe(4);
+    expect(p.status).toBe(2);
     const rep = JSON.parse(p.stdout);
     expect(rep.error).toMatchObject({ code: 'QATMGR_E_PROVISION_FAILED', op: 'write', errno: 'EBUSY', rolledBack: ['0000:6b:00.0'] });
     expect(rep.error.path).toMatch(/drivers\/vfio-pci\/bind$/);

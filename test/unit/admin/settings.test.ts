@@ -3,14 +3,14 @@
 import { describe, it, expect } from 'vitest';
 import { parseDaemonArgs, type Settings } from '../../../src/config/settings.js';
 
-function settings(argv: string[]): Settings {
-  const o = parseDaemonArgs([...argv, '--config', '/dev/null'], {}, '/w');
+function settings(argv: string[], env: NodeJS.ProcessEnv = {}): Settings {
+  const o = parseDaemonArgs([...argv, '--config', '/dev/null'], env, '/w');
   if (o.kind !== 'run') throw new Error(o.kind);
   return o.settings;
 }
 
-function message(argv: string[]): string {
-  try { settings(argv); } catch (e) { return (e as Error).message; }
+function message(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try { settings(argv, env); } catch (e) { return (e as Error).message; }
   return 'no error';
 }
 
@@ -30,10 +30,16 @@ describe('admin settings', () => {
   });
 
   it('refuses non-loopback and malformed listen addresses with QATMGR_E_CONFIG_VALUE naming the value', () => {
-    expect(message(['--metrics-listen', '0.0.0.0:9464'])).toBe('command line: --metrics-listen="0.0.0.0:9464" is not a loopback address; metrics are only served on 127.0.0.0/8, ::1 or localhost');
+    expect(message(['--metrics-listen', '0.0.0.0:9464'])).toBe('command line: --metrics-listen="0.0.0.0:9464" is not a loopback address; metrics are served on 127.0.0.0/8, ::1 or localhost unless --metrics-allow-remote (QATMGR_METRICS_ALLOW_REMOTE=yes) is given');
     expect(message(['--metrics-listen', '[::]:9464'])).toContain('is not a loopback address');
     expect(message(['--metrics-listen', '10.0.0.1:80'])).toContain('is not a loopback address');
     expect(message(['--metrics-listen', '9464'])).toContain('--metrics-listen="9464" is not HOST:PORT');
     expect(message(['--metrics-listen', '127.0.0.1:70000'])).toContain('is not HOST:PORT');
+  });
+
+  it('a non-loopback metrics address is accepted only when the operator allows it explicitly', () => {
+    expect(settings(['--metrics-listen', '0.0.0.0:9464', '--metrics-allow-remote']).metricsListen).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(settings(['--metrics-listen', '0.0.0.0:9464'], { QATMGR_METRICS_ALLOW_REMOTE: 'yes' }).metricsAllowRemote).toBe(true);
+    expect(message(['--metrics-listen', '0.0.0.0:9464'], { QATMGR_METRICS_ALLOW_REMOTE: 'maybe' })).toBe('environment: QATMGR_METRICS_ALLOW_REMOTE="maybe" is not one of yes, no');
   });
 });

@@ -113,6 +113,23 @@ describe('daemon settings', () => {
     expect(s.policy).toBe(2);
     expect(s.warnings).toEqual([`${f}:2: unknown key FOO ignored`, `${f}:3: POLICY set again; the last value wins`]);
   });
+
+});
+
+describe('operator settings in /etc/sysconfig/qat', () => {
+  it('QATMGR_DEBUG, QATMGR_LOG_FORMAT, QATMGR_METRICS_LISTEN, QATMGR_IDLE_TIMEOUT and QATMGR_MAX_CONNECTIONS are read from the file; the command line wins', () => {
+    const f = withConfig('QATMGR_DEBUG=1\nQATMGR_LOG_FORMAT=json\nQATMGR_METRICS_LISTEN=127.0.0.1:9464\nQATMGR_IDLE_TIMEOUT=30\nQATMGR_MAX_CONNECTIONS=64\n');
+    const s = run(['--config', f]);
+    expect(s).toMatchObject({ debug: 1, logFormat: 'json', metricsListen: { host: '127.0.0.1', port: 9464 }, idleTimeoutMs: 30_000, maxConnections: 64, warnings: [] });
+    expect(run(['--config', f, '-d', '2', '--idle-timeout', '500ms']).debug).toBe(2);
+    expect(run(['--config', f, '--idle-timeout', '500ms']).idleTimeoutMs).toBe(500);
+  });
+
+  it('a bad value in the file is an error naming file, line, key and value', () => {
+    const f = withConfig('# settings\nQATMGR_IDLE_TIMEOUT=soon\n');
+    expect(err(['--config', f])).toBe(`${f}:2: QATMGR_IDLE_TIMEOUT="soon" is not a duration 0..2592000000 ms (a number with a unit (500ms, 2s, 1.5m, 1h); a bare number is seconds, as in systemd units)`);
+    expect(err(['--config', withConfig('QATMGR_LOG_TARGET=syslog\n')])).toMatch(/:1: QATMGR_LOG_TARGET="syslog" is not one of auto, console, journal$/);
+  });
 });
 
 describe('connection limits (issue 18)', () => {
@@ -122,6 +139,6 @@ describe('connection limits (issue 18)', () => {
     const s = run(['--max-connections-per-uid', '8', '--admin-idle-timeout', '30s']);
     expect([s.maxConnectionsPerUid, s.adminIdleTimeoutMs]).toEqual([8, 30_000]);
     expect(err(['--max-connections-per-uid', '0'])).toBe('command line: --max-connections-per-uid="0" is not a number 1..1000000');
-    expect(err(['--admin-idle-timeout', '5'])).toBe('command line: --admin-idle-timeout="5" is not a duration 1000..2592000000 ms');
+    expect(err(['--admin-idle-timeout', '500ms'])).toMatch(/^command line: --admin-idle-timeout="500ms" is not a duration 1000\.\.2592000000 ms/);
   });
 });

@@ -97,14 +97,14 @@ const variants: Variant[] = [
   { breaker: 'vfWithoutGroup', id: 'vfio.groups', status: 'FAIL', seen: '1 VF(s) without an IOMMU group', fix: 'enable the IOMMU' },
   { breaker: 'unbindVf', id: 'vfio.binding', status: 'FAIL', seen: '1 VF(s) bound to no driver', fix: 'driver_override' },
   { breaker: 'vfioNodeWrongGroup', id: 'vfio.nodes', status: 'FAIL', seen: 'not group qat', fix: 'chgrp qat /dev/vfio/' },
-  { breaker: 'dropQatGroup', id: 'access.group', status: 'FAIL', seen: 'no group qat', fix: 'groupadd -r qat', alsoTrips: ['vfio.nodes'] },
+  { breaker: 'dropQatGroup', id: 'access.group', status: 'FAIL', seen: 'no group qat', fix: 'systemd-sysusers /usr/lib/sysusers.d/qat.conf', alsoTrips: ['vfio.nodes'] },
   { breaker: 'userNotInGroup', user: 'bob', id: 'access.member', status: 'FAIL', seen: 'bob is not in group qat', fix: 'usermod -aG qat bob', alsoTrips: ['access.memlock'] },
   { breaker: 'noMemlock', user: 'qatuser', id: 'access.memlock', status: 'FAIL', seen: '= 96 MiB; configured: 64 MiB', fix: '@qat - memlock 98304' },
   { breaker: 'ootServiceScript', id: 'oot.service', status: 'FAIL', seen: 'init.d/qat_service', fix: 'systemctl disable --now qat_service' },
   { breaker: 'ootConfFiles', id: 'oot.conf', status: 'WARN', seen: '4xxx_dev0.conf', fix: 'qatctl migrate' },
   { breaker: 'icpRoot', id: 'oot.icp-root', status: 'WARN', seen: 'profile.d/qat.sh:1', fix: 'delete the ICP_ROOT line' },
   { breaker: 'ootLibs', id: 'oot.libs', status: 'FAIL', seen: 'libqat_s.so', fix: 'ldconfig' },
-  { breaker: 'serviceDisabled', id: 'stack.service', status: 'WARN', seen: 'not enabled at boot', fix: 'systemctl enable qat' },
+  { breaker: 'serviceDisabled', id: 'stack.service', status: 'WARN', seen: 'not enabled at boot', fix: 'systemctl enable qat.socket' },
   { breaker: 'sysconfigSyntax', id: 'stack.sysconfig', status: 'FAIL', seen: 'qat:2: expected KEY=value', fix: 'fix that line', alsoTrips: ['stack.policy'] },
   { breaker: 'sysconfigCommentedServices', id: 'stack.sysconfig', status: 'FAIL', seen: 'reads commented ones too', fix: 'keep one ServicesEnabled= line', alsoTrips: ['stack.services'] },
   { breaker: 'policyTooLarge', id: 'stack.policy', status: 'FAIL', seen: 'POLICY=40 is greater than the 32 VFs', fix: 'POLICY=2' },
@@ -143,7 +143,7 @@ describe('doctor on broken simulated hosts', () => {
     breakers.serviceDisabled(h.roots);
     const hit = (await doctor(h)).results.find((x) => x.id === 'stack.service')!;
     expect(hit.status).toBe('FAIL');
-    expect(hit.fix).toEqual(['systemctl enable --now qat']);
+    expect(hit.fix).toEqual(['systemctl enable --now qat.socket']);
   });
 
   it('flags ICP_ROOT in the invoking environment', async () => {

@@ -136,7 +136,7 @@ describe('sections', () => {
     get(a);
     ctx.allocator.setOutOfService(ctx.allocator.sections[1].plan.devices[0].vf.bdf, 'maintenance');
     expect(get(sess())).toBe('BAD No section available');
-    expect(ctx.allocator.refusalReason()).toMatch(/1 of 2 sections held .* 1 unavailable: VF .* out of service \(maintenance\)/);
+    expect(ctx.allocator.refusalReason()).toMatch(/1 of 2 sections held .* 1 out-of-service: VF .* out of service \(maintenance\)/);
     expect(ask(a, encodeBareRequest(V, 3))).toBe('OK 3');
   });
 });
