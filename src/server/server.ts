@@ -231,10 +231,10 @@ export class QatServer {
           first = false;
           clearTimeout(firstTimer);
         }
-        conn.lastRequestAt = performance.now();
+        const t0 = performance.now();
+        conn.lastRequestAt = t0;
         answered++;
         this.stats.requests++;
-        const t0 = performance.now();
         const reply = handleRequest(frame, session, this.ctx);
         this.counters.record(frame.readUInt16LE(4), reply, reply.readUInt16LE(4) === MSG_BAD, performance.now() - t0);
         if (debug) {
