@@ -4,7 +4,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/settings.js';
-import { createLogger, levelForDebug, resolveLogOutput, type Logger } from '../src/log.js';
+import { createLogger, levelForDebug, resolveLogOutput, preloadLogger, type Logger } from '../src/log.js';
 import { versionLine, RELEASE } from '../src/version.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, recountShares, type Manager } from '../src/manager.js';
@@ -16,6 +16,8 @@ import { createNotifier, type Notifier } from '../src/systemd/notify.js';
 import { takeActivationSocket } from '../src/systemd/activation.js';
 import { installTestHooks } from '../src/systemd/test-hooks.js';
 import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
+import { lockRunDir } from '../src/daemonize/rundir.js';
+import { loadLibc } from '../src/native/libc.js';
 import { rescan } from '../src/rescan.js';
 import type { KubeletPlugin } from '../src/kubelet/index.js';
 
@@ -78,6 +80,10 @@ async function main(): Promise<void> {
   let activated: { fd: number; name: string } | undefined;
   let kubelet: KubeletPlugin | undefined;
   try {
+    // first of all: nothing in the run directory (pid file, ledger, sockets, a simulated host around it) is read or
+    // written before this daemon holds its lock; a second daemon stops here having changed nothing
+    const runLock = lockRunDir(settings.roots.run);
+    process.once('exit', () => runLock.release());
     if (settings.simulate !== undefined) {
       // the simulator is loaded only when asked for: a daemon on a real host never pays for it; it is laid down
       // before the pid file is taken, since the pid file of a simulated host lives in its run directory
@@ -99,7 +105,6 @@ async function main(): Promise<void> {
     // adopt before the first client can be served: a new client must never get a VF a live old client holds
     ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
     manager.ledger = ledger;
-    fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
     const restored = ledger.restore();
     // adopted holders count against their shares (unit and group shares read their /proc facts now)
     recountShares(manager);
@@ -183,6 +188,10 @@ async function main(): Promise<void> {
   manager.readyMs = Date.now() - manager.startedAt;
   lc.serving();
   notifier.ready(status(manager));
+  // before the first connection is served: what a request may need later is loaded now, while descriptors are
+  // plenty (at the fd limit a require() of pino or koffi fails, and the first log line would kill the daemon)
+  preloadLogger(log);
+  loadLibc();
   stopWatchdog = notifier.startWatchdog();
   // the one line -d 1 writes at start: what is served, where, with which policy (the details are at -d 2)
   const extras = [`policy ${settings.policy}`, settings.adminSocketPath ? `admin ${settings.adminSocketPath}` : 'no admin socket', admin.metricsAddress ? `metrics http://${admin.metricsAddress}/metrics` : ''].filter(Boolean);

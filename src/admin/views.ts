@@ -110,7 +110,11 @@ export interface StatusView {
   vm: boolean;
   sections: { total: number; held: number; free: number; outOfService: number };
   devices: { pfs: number; vfs: number; outOfService: number; unavailable: number };
-  connections: { open: number; accepted: number; rejected: number };
+  /**
+   * Client connections: `rejected` refused at a cap, `evicted` idle ones closed to make room, `held` times one was
+   * not read because its peer did not read its replies, `overflowed` closed for that; `cap` and `perUid` in force.
+   */
+  connections: { open: number; accepted: number; rejected: number; evicted: number; held: number; overflowed: number; cap: number; perUid: number };
   ledger: unknown;
   events: { size: number; capacity: number; lastSeq: number };
 }
@@ -140,7 +144,10 @@ export function statusView(ctx: AdminContext): StatusView {
     vm: m.inventory.vm,
     sections: { total: c.total, held: c.held, free: c.free, outOfService: c.blocked },
     devices: { pfs: m.inventory.pfs.length, vfs: m.inventory.vfs.length, outOfService: oos, unavailable },
-    connections: { open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected },
+    connections: {
+      open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected, evicted: m.server.stats.evicted,
+      held: m.server.stats.held, overflowed: m.server.stats.overflowed, cap: m.server.limits.max, perUid: m.server.limits.perUid,
+    },
     ledger: ledger?.describe ? ledger.describe() : null,
     events: { size: ctx.ring.size, capacity: ctx.ring.capacity, lastSeq: ctx.ring.lastSeq },
   };

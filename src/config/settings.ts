@@ -2,13 +2,14 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { QatmgrError, ErrorCodes } from '../errors.js';
+import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
 import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } from './roots.js';
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs, DURATION_HELP } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
 import { usageErrorFromParseArgs } from './args.js';
 import { readShares, type ShareRule } from './shares.js';
+import { parseServicesValue } from './services-enabled.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
@@ -38,6 +39,10 @@ export interface Settings {
   /** Close an idle connection after this long; 0 = never (upstream behaviour: clients hold sections for their life). */
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Client connections one uid may hold; undefined = all but min(64, max/4) of --max-connections. */
+  maxConnectionsPerUid: number | undefined;
+  /** Close an admin connection this long after its last complete request. */
+  adminIdleTimeoutMs: number;
   protocolVersion: number;
   /** Raw `ServicesEnabled` of the settings file (provisioning reads it; the daemon only reports it). */
   servicesEnabled: string | undefined;
@@ -106,6 +111,8 @@ const OPTIONS = {
   'first-request-timeout': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
+  'max-connections-per-uid': { type: 'string' },
+  'admin-idle-timeout': { type: 'string' },
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
@@ -175,8 +182,13 @@ Devices:
 
 Connections:
   --first-request-timeout=T  close a connection silent for this long after accept (default 1s)
-  --idle-timeout=T           close a connection idle this long, 0 = never (default 0)
-  --max-connections=N        concurrent connections (default 1024)
+  --idle-timeout=T           close a connection this long after its last complete request, 0 = never
+                             (default 0)
+  --max-connections=N        concurrent connections (default 1024; lowered to fit RLIMIT_NOFILE). At the cap the
+                             connection idle longest that holds no section is closed for the newcomer
+  --max-connections-per-uid=N  connections one user other than root may hold (default: all but min(64, N/4)
+                             of the cap)
+  --admin-idle-timeout=T     close an admin connection this long after its last request (default 10m)
   --protocol-version=V       advertised protocol version (default 0x1a08, libqat 26.08)
 
 Allocation (opt-in; the default is upstream's first fit):
@@ -204,14 +216,14 @@ interface Raw {
 }
 
 function pick(cli: string | undefined, cliName: string, envName: string | undefined, env: NodeJS.ProcessEnv, file: EnvFile | undefined, fileKey: string | undefined): Raw | undefined {
-  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}="${cli}"` };
+  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}=${showValue(cli)}` };
   if (envName && env[envName] !== undefined) {
     const v = env[envName] as string;
-    return { value: v, source: 'env', where: `environment: ${envName}="${v}"` };
+    return { value: v, source: 'env', where: `environment: ${envName}=${showValue(v)}` };
   }
   if (file && fileKey) {
     const e = file.values.get(fileKey);
-    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}="${e.value}"` };
+    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}=${showValue(e.value)}` };
   }
   return undefined;
 }
@@ -286,6 +298,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     if (seen.has(e.key)) warnings.push(`${configPath}:${e.line}: ${e.key} set again; the last value wins`);
     seen.add(e.key);
   }
+  // the same check `qatctl provision` makes: a daemon must not start on a settings file provisioning refuses
+  const servicesEntry = file.values.get('ServicesEnabled');
+  if (servicesEntry) parseServicesValue(servicesEntry, configPath, warnings);
 
   const policyRaw = pick(o.policy, 'policy', 'POLICY', env, file, 'POLICY');
   if (policyRaw && policyRaw.value.trim() === '') {
@@ -308,6 +323,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const firstRequestTimeoutMs = ms(opt('first-request-timeout'), 1000, 1, 3_600_000);
   const idleTimeoutMs = ms(opt('idle-timeout', 'QATMGR_IDLE_TIMEOUT'), 0, 0, 30 * 86_400_000);
   const maxConnections = rangeInt(opt('max-connections', 'QATMGR_MAX_CONNECTIONS'), 1024, 1, 1_000_000);
+  const perUidRaw = opt('max-connections-per-uid');
+  const maxConnectionsPerUid = perUidRaw ? rangeInt(perUidRaw, 0, 1, 1_000_000) : undefined;
+  const adminIdleTimeoutMs = ms(opt('admin-idle-timeout'), 600_000, 1000, 30 * 86_400_000);
   const choice = <T extends string>(raw: Raw | undefined, allowed: readonly T[], dflt: T): T => {
     if (!raw) return dflt;
     if (!(allowed as readonly string[]).includes(raw.value)) throw bad(raw.where, `is not one of ${allowed.join(', ')}`);
@@ -321,7 +339,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   if (o['protocol-version'] !== undefined) {
     const t = o['protocol-version'].trim();
     const v = /^0x[0-9a-f]{1,4}$/i.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
-    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version="${o['protocol-version']}"`, 'is not a 16-bit number (e.g. 0x1a08)');
+    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version=${showValue(o['protocol-version'])}`, 'is not a 16-bit number (e.g. 0x1a08)');
     protocolVersion = v;
   }
 
@@ -332,7 +350,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const adminOpt = o['admin-socket'];
   if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
   const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
-  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket="${adminOpt}"`, 'is the client socket; the admin socket needs its own path');
+  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket=${showValue(adminOpt ?? '')}`, 'is the client socket; the admin socket needs its own path');
   let metricsListen: Settings['metricsListen'];
   const metricsRaw = opt('metrics-listen', 'QATMGR_METRICS_LISTEN');
   if (metricsRaw && metricsRaw.value.trim() !== '') {
@@ -365,6 +383,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       firstRequestTimeoutMs,
       idleTimeoutMs,
       maxConnections,
+      maxConnectionsPerUid,
+      adminIdleTimeoutMs,
       protocolVersion,
       servicesEnabled: svc?.value,
       adminSocketPath,
@@ -376,7 +396,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       shares: shares.rules,
       sharesDir: shares.dir,
       vfioProbe: o['no-vfio-probe'] !== true,
-      warnings,
+      warnings: boundWarnings(warnings, configPath),
       sources,
       kubelet,
     },
@@ -407,6 +427,14 @@ function kubeletSettings(o: Record<string, string | boolean | undefined>, cwd: s
   const healthIntervalMs = hi === undefined ? 2000 : parseDurationMs(hi);
   if (healthIntervalMs === undefined || healthIntervalMs < 50 || healthIntervalMs > 3_600_000) throw bad(`command line: --kubelet-health-interval="${hi}"`, `is not a duration 50..3600000 ms (${DURATION_HELP})`);
   return { dir: path.resolve(cwd, dir ?? '/var/lib/kubelet'), managed, standalone, healthIntervalMs };
+}
+
+/** Most remarks kept about one settings file: a file of 200,000 unknown keys must not become 200,000 log lines. */
+export const MAX_WARNINGS_PER_FILE = 20;
+
+function boundWarnings(warnings: string[], file: string): string[] {
+  if (warnings.length <= MAX_WARNINGS_PER_FILE) return warnings;
+  return [...warnings.slice(0, MAX_WARNINGS_PER_FILE), `${file}: ${warnings.length - MAX_WARNINGS_PER_FILE} more remarks like these not shown`];
 }
 
 /** Keys other parts of the product read from the settings file. */

@@ -172,36 +172,30 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   }
 
   /**
+   * Set by the ledger: make a grant durable before it is answered. Called with the section already naming its new
+   * holder; a returned reason refuses the grant (the section goes back to its previous holder, or free).
+   */
+  commitGrant: ((section: Section, holder: Holder) => string | undefined) | undefined;
+
+  /**
    * Grant a section: first fit, or by the configured rules, over the sections not kept for someone else; a refusal
    * says why (and emits 'refuse'). With `among` (a kubelet reservation's sections), first fit among those only, kept
    * or not: the kubelet decided who gets them, so NumaAware and shares do not (the holder still counts in shares).
+   * Every grant is made durable (commitGrant) before it is answered.
    */
   tryAcquire(holder: Holder, among?: readonly Section[]): Grant {
     const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) {
-      this.vacate(claimed);
-      this.hold(claimed, holder);
-      this.emit('grant', claimed, holder);
-      return { section: claimed };
-    }
+    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) return this.commit(claimed, holder);
     if (among) {
       for (const s of among) {
-        if (s.holder === null && this.blockedReason(s) === undefined) {
-          this.hold(s, holder);
-          this.emit('grant', s, holder);
-          return { section: s };
-        }
+        if (s.holder === null && this.blockedReason(s) === undefined) return this.commit(s, holder);
       }
       return this.refuse(holder, this.refusalReason(among), false);
     }
     const r = this.rules;
     if (r.numa === 'off' && r.shares.length === 0) {
       for (const s of this.sections) {
-        if (s.holder === null && this.blockedReason(s) === undefined && (this.kept.size === 0 || !this.kept.has(s.name))) {
-          s.holder = holder;
-          this.emit('grant', s, holder);
-          return { section: s };
-        }
+        if (s.holder === null && this.blockedReason(s) === undefined && (this.kept.size === 0 || !this.kept.has(s.name))) return this.commit(s, holder);
       }
       return this.refuse(holder, this.refusalReason(), false);
     }
@@ -217,6 +211,21 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   /** For whom a section is kept, or undefined. */
   keptFor(name: string): string | undefined {
     return this.kept.get(name);
+  }
+
+  /** Hold `s` for `holder` once the ledger has recorded it; if it cannot, put back what was there and refuse. */
+  private commit(s: Section, holder: Holder): Grant {
+    const before = s.holder;
+    if (before) this.vacate(s);
+    this.hold(s, holder);
+    const why = this.commitGrant?.(s, holder);
+    if (why !== undefined) {
+      this.vacate(s);
+      if (before) this.hold(s, before);
+      return this.refuse(holder, why, false);
+    }
+    this.emit('grant', s, holder);
+    return { section: s };
   }
 
   /** First-fit grant (upstream): the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
@@ -278,9 +287,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     }
     const s = list[pick];
     if (numa !== 'off' && holder.client?.nodes !== undefined) holder.local = byNode ? pick === preferred || pick === local : null;
-    this.hold(s, holder);
-    this.emit('grant', s, holder);
-    return { section: s };
+    return this.commit(s, holder);
   }
 
   private reservedReason(free: number, mine: readonly number[]): string {
