@@ -98,6 +98,10 @@ export function startReference(refmgr: string, table: string, runDir: string): P
 
 export interface LoadResult {
   clients: number;
+  /** Handshakes completed in the measured window. */
+  handshakes: number;
+  /** Times a loadgen thread was granted a section another of its threads still held (must be 0). */
+  doubleGrants: number;
   handshakesPerSec: number;
   refusedPerSec: number;
   errors: number;

@@ -7,6 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** Preferred order; any other module found in dist/bench that exports run() follows, alphabetically. */
 const ORDER = ['handshake', 'startup', 'memory', 'ffi', 'provision', 'admin', 'health'];
 const SKIP = new Set(['run', 'lib', 'replytable']);
+/** Long runs, only when named (`npm run bench -- soak`). */
+const OPT_IN = new Set(['soak']);
 
 async function main(): Promise<void> {
   const dir = path.dirname(fileURLToPath(import.meta.url));
@@ -23,7 +25,7 @@ async function main(): Promise<void> {
   }
   const t0 = Date.now();
   let failed = 0;
-  for (const n of wanted.length ? wanted : names) {
+  for (const n of wanted.length ? wanted : names.filter((x) => !OPT_IN.has(x))) {
     const mod = (await import(pathToFileURL(path.join(dir, `${n}.js`)).href)) as { run?: () => Promise<void> };
     if (typeof mod.run !== 'function') continue;
     try {

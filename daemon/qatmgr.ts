@@ -4,7 +4,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseDaemonArgs, DAEMON_USAGE, type Settings } from '../src/config/settings.js';
-import { createLogger, levelForDebug, resolveLogOutput, type Logger } from '../src/log.js';
+import { createLogger, levelForDebug, resolveLogOutput, preloadLogger, type Logger } from '../src/log.js';
 import { versionLine, RELEASE } from '../src/version.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, recountShares, type Manager } from '../src/manager.js';
@@ -15,7 +15,10 @@ import { createNotifier, type Notifier } from '../src/systemd/notify.js';
 import { takeActivationSocket } from '../src/systemd/activation.js';
 import { installTestHooks } from '../src/systemd/test-hooks.js';
 import { Ledger, LEDGER_NAME } from '../src/sections/ledger.js';
+import { lockRunDir } from '../src/daemonize/rundir.js';
+import { loadLibc } from '../src/native/libc.js';
 import { rescan } from '../src/rescan.js';
+import type { KubeletPlugin } from '../src/kubelet/index.js';
 
 function errorText(e: unknown): string {
   return isQatmgrError(e) ? e.message : ((e as Error).stack ?? String(e));
@@ -74,7 +77,12 @@ async function main(): Promise<void> {
   let ledger: Ledger;
   let admin: AdminHandle;
   let activated: { fd: number; name: string } | undefined;
+  let kubelet: KubeletPlugin | undefined;
   try {
+    // first of all: nothing in the run directory (pid file, ledger, sockets, a simulated host around it) is read or
+    // written before this daemon holds its lock; a second daemon stops here having changed nothing
+    const runLock = lockRunDir(settings.roots.run);
+    process.once('exit', () => runLock.release());
     if (settings.simulate !== undefined) {
       // the simulator is loaded only when asked for: a daemon on a real host never pays for it; it is laid down
       // before the pid file is taken, since the pid file of a simulated host lives in its run directory
@@ -96,7 +104,6 @@ async function main(): Promise<void> {
     // adopt before the first client can be served: a new client must never get a VF a live old client holds
     ledger = new Ledger({ file: path.join(settings.roots.run, LEDGER_NAME), pidsRoot: settings.roots.pids, allocator: manager.allocator, log });
     manager.ledger = ledger;
-    fs.mkdirSync(settings.roots.run, { recursive: true, mode: 0o755 });
     const restored = ledger.restore();
     // adopted holders count against their shares (unit and group shares read their /proc facts now)
     recountShares(manager);
@@ -104,8 +111,22 @@ async function main(): Promise<void> {
     if (restored.adopted.length || restored.problem) {
       log.info({ event: 'ledger_restored', adopted: restored.adopted.length, gone: restored.gone.length, problem: restored.problem?.kind }, `ledger: ${restored.adopted.length} sections adopted, ${restored.gone.length} owners gone`);
     }
+    if (settings.kubelet) {
+      // loaded only when asked for (gRPC with it): without --kubelet-plugin the daemon never pays for it.
+      // Prepared before the socket serves: sections kept for the kubelet or reserved for pods are never first-fit.
+      const { prepareKubelet } = await import('../src/kubelet/index.js');
+      kubelet = prepareKubelet({ manager, ledger, settings: settings.kubelet, restored: restored.reservations, log });
+      const k = kubelet;
+      admin.ctx.kubelet = () => k.view();
+      // every rescan (SIGHUP, qatctl rescan, a host change, a re-admission, a release) gives it the new pools, once
+      // the rescan has finished
+      manager.allocator.on('reshape', () => setImmediate(() => {
+        k.refresh().catch((e) => log.error({ event: 'kubelet_refresh_failed', err: errorText(e) }, `kubelet plugin after the rescan: ${errorText(e)}`));
+      }));
+    }
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
+    await kubelet?.start();
   } catch (e) {
     fail(e, lc, log, notifier, logOut.journal === true);
   }
@@ -121,7 +142,7 @@ async function main(): Promise<void> {
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
     manager.health.stop();
-    Promise.allSettled([manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
+    Promise.allSettled([kubelet?.close(), manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -180,6 +201,10 @@ async function main(): Promise<void> {
   manager.readyMs = Date.now() - manager.startedAt;
   lc.serving();
   notifier.ready(status(manager));
+  // before the first connection is served: what a request may need later is loaded now, while descriptors are
+  // plenty (at the fd limit a require() of pino or koffi fails, and the first log line would kill the daemon)
+  preloadLogger(log);
+  loadLibc();
   stopWatchdog = notifier.startWatchdog();
   manager.health.start();
   // the one line -d 1 writes at start: what is served, where, with which policy (the details are at -d 2)

@@ -20,7 +20,7 @@ export const LADDER = [
   ['protocol', 'migrate', 'health'],
   ['server', 'client'],
   ['manager'],
-  ['rescan'],
+  ['rescan', 'kubelet'],
   ['admin'],
   ['cli'],
   ['daemon'],

@@ -38,6 +38,8 @@ install -d "$LIB" "$ROOT/usr/sbin" "$ROOT/usr/bin" "$ROOT/usr/lib/systemd/system
 done)
 chmod 0755 "$LIB/dist/daemon/qatmgr.js" "$LIB/dist/daemon/qatctl.js"
 cp "$REPO/package.json" "$REPO/package-lock.json" "$LIB/"
+# the kubelet APIs' gRPC definitions, read at run time by the device plugin (beside dist/, where it looks)
+cp -r "$REPO/proto" "$LIB/proto"
 # production dependencies only, exactly as locked; no install scripts (koffi's binary comes in its platform package)
 (cd "$LIB" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
 rm -f "$LIB/package-lock.json"

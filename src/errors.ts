@@ -12,6 +12,8 @@ export const ErrorCodes = {
   QATMGR_E_SOCKET_IN_USE: 'QATMGR_E_SOCKET_IN_USE',
   QATMGR_E_SOCKET: 'QATMGR_E_SOCKET',
   QATMGR_E_PIDFILE: 'QATMGR_E_PIDFILE',
+  QATMGR_E_RUN_DIR: 'QATMGR_E_RUN_DIR',
+  QATMGR_E_RUN_DIR_BUSY: 'QATMGR_E_RUN_DIR_BUSY',
   QATMGR_E_SIM_SPEC: 'QATMGR_E_SIM_SPEC',
   QATMGR_E_NATIVE: 'QATMGR_E_NATIVE',
   QATMGR_E_SOCKET_ACTIVATION: 'QATMGR_E_SOCKET_ACTIVATION',
@@ -33,6 +35,7 @@ export const ErrorCodes = {
   QATMGR_E_ADMIN_UNKNOWN_OP: 'QATMGR_E_ADMIN_UNKNOWN_OP',
   QATMGR_E_ADMIN_TOO_LARGE: 'QATMGR_E_ADMIN_TOO_LARGE',
   QATMGR_E_ADMIN_BUSY: 'QATMGR_E_ADMIN_BUSY',
+  QATMGR_E_ADMIN_IDLE: 'QATMGR_E_ADMIN_IDLE',
   QATMGR_E_ADMIN_PERMISSION: 'QATMGR_E_ADMIN_PERMISSION',
   QATMGR_E_ADMIN_NOT_FOUND: 'QATMGR_E_ADMIN_NOT_FOUND',
   QATMGR_E_ADMIN_NOT_HELD: 'QATMGR_E_ADMIN_NOT_HELD',
@@ -59,6 +62,8 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_SOCKET_IN_USE: 255,
   QATMGR_E_SOCKET: 255,
   QATMGR_E_PIDFILE: 255,
+  QATMGR_E_RUN_DIR: 255,
+  QATMGR_E_RUN_DIR_BUSY: 255,
   QATMGR_E_SOCKET_ACTIVATION: 255,
   QATMGR_E_LIBQAT_LOAD: 3,
   QATMGR_E_LIBQAT_START: 3,
@@ -80,6 +85,7 @@ export const ExitStatus: Partial<Record<string, number>> = {
   QATMGR_E_ADMIN_UNSUPPORTED: 2,
   QATMGR_E_ADMIN_RESCAN_FAILED: 2,
   QATMGR_E_ADMIN_BUSY: 3,
+  QATMGR_E_ADMIN_IDLE: 3,
   QATMGR_E_ADMIN_UNREACHABLE: 3,
   QATMGR_E_ADMIN_PERMISSION: 4,
 };
@@ -111,4 +117,17 @@ export function describeSysError(e: unknown): string {
     return err.syscall ? `${err.code} from ${err.syscall}` : err.code;
   }
   return String(e);
+}
+
+/** Longest piece of a foreign value that a message echoes. */
+export const SHOWN_VALUE_CHARS = 80;
+
+/**
+ * A value from a file or command line as a message may echo it: quoted, control characters (ESC, CR, C1) escaped so
+ * they cannot rewrite a terminal or split a log line, and cut to `max` characters with the full length said.
+ */
+export function showValue(v: string, max = SHOWN_VALUE_CHARS): string {
+  const cut = v.length > max ? v.slice(0, max) : v;
+  const quoted = JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return v.length > max ? `${quoted}… (${v.length} characters)` : quoted;
 }

@@ -164,6 +164,16 @@ function makeLogger(opts: LoggerOptions): Logger {
 }
 
 /**
+/**
+ * Build the real logger now: pino's modules are required and its destinations set up. The daemon calls it once it
+ * serves, so that no log line written later (at the open-file limit, say) needs a descriptor to load a module.
+ */
+export function preloadLogger(log: Logger): void {
+  // any property besides the level methods makes the lazy logger build the real one
+  void log.levels;
+}
+
+/**
  * Where and how the daemon logs: the journal when asked (`--log-target=journal`) or when JOURNAL_STREAM names our
  * stderr (systemd's StandardError=journal); text on a terminal and in the journal, JSON for pipes and files.
  */
@@ -205,5 +215,28 @@ export class LogThrottle {
     const held = e?.held ?? 0;
     this.last.set(key, { at: t, held: 0 });
     return { log: true, held };
+  }
+}
+
+/**
+ * Per-event log lines that clients can cause (refusals, malformed frames, limits, timeouts) go through this: at most
+ * one line per key and second, and the next line written says how many were held back (`suppressed`), so a flood
+ * from any number of clients costs a few lines a second.
+ */
+export class ThrottledLog {
+  private readonly throttle: LogThrottle;
+
+  constructor(private readonly log: Logger, private readonly windowMs = 1000, now: () => number = Date.now) {
+    this.throttle = new LogThrottle(windowMs, now);
+  }
+
+  /** Write the line unless one with `key` went out within the window; `note` is added to the held-back count. */
+  write(level: 'info' | 'warn' | 'error', key: string, fields: Record<string, unknown>, msg: string, note = ''): boolean {
+    if (!this.log.isLevelEnabled(level)) return false;
+    const t = this.throttle.take(key);
+    if (!t.log) return false;
+    const more = t.held ? ` (${t.held} more like it in the last ${this.windowMs === 1000 ? 'second' : `${this.windowMs} ms`} not logged${note})` : '';
+    this.log[level]({ ...fields, suppressed: t.held }, `${msg}${more}`);
+    return true;
   }
 }

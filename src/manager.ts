@@ -1,7 +1,7 @@
 // Assembles the manager from settings: scan -> inventory -> plan -> allocator -> socket server (DESIGN.md's flow).
 
 import type { Settings } from './config/settings.js';
-import { LogThrottle, type Logger } from './log.js';
+import { ThrottledLog, type Logger } from './log.js';
 import { discover, type Inventory } from './platform/discover.js';
 import { SysfsCapabilitySource, type CapabilitySource } from './devices/capabilities.js';
 import { buildPlan } from './sections/plan.js';
@@ -15,9 +15,12 @@ import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
 import { HealthMonitor } from './health/monitor.js';
 import { lookupGroup } from './server/listen.js';
-import { QatmgrError, ErrorCodes } from './errors.js';
+import { QatmgrError, ErrorCodes, showValue } from './errors.js';
 import { processLabel } from './platform/processes.js';
 import path from 'node:path';
+import fs from 'node:fs';
+import { openFileLimit } from './native/libc.js';
+import { ADMIN_MAX_CONNECTIONS, METRICS_MAX_CONNECTIONS } from './server/conn-policy.js';
 
 export interface Manager {
   settings: Settings;
@@ -103,7 +106,7 @@ export function applyGrantRules(m: Pick<Manager, 'allocator' | 'ctx' | 'inventor
 /** Scan the machine and build everything the daemon serves (no socket yet). */
 export function buildManager(settings: Settings, log: Logger, opts: BuildOptions = {}): Manager {
   const startedAt = Date.now();
-  const inventory = discover(settings.roots, log);
+  const inventory = discover(settings.roots, log, { probe: settings.vfioProbe });
   const capabilities = opts.capabilities ?? ((): CapabilitySource => new SysfsCapabilitySource(settings.roots));
   const caps = capabilities();
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
@@ -115,19 +118,17 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
   const ctx: ServeContext = createServeContext(settings.protocolVersion, allocator, inventory.pfs, inventory.vm);
   // replies are encoded right after this returns, in slices, so the daemon starts accepting first (see warmLater)
   void ctx.replies.warmLater();
-  const throttle = new LogThrottle(1000);
+  // one throttle for every line a client can cause: the server's and the handler's
+  const clientLog = new ThrottledLog(log);
   ctx.onNote = (s, event, detail) => {
     // refusals and version mismatches can come by the thousand per second: one line per second each, with a count
-    const t = throttle.take(event);
-    if (!t.log) return;
-    const more = t.held ? ` (${t.held} more like it in the last second not logged${event === 'no_section' ? '; qatctl events lists each' : ''})` : '';
     if (event === 'version_mismatch') {
-      log.error({ event, pid: s.pid, uid: s.uid, ...detail, suppressed: t.held }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}${more}`);
+      clientLog.write('error', event, { event, pid: s.pid, uid: s.uid, ...detail }, `Incompatible: qatmgr v${formatVersion(ctx.version)} received a request from qatlib v${formatVersion(detail.clientVersion as number)}`);
     } else if (event === 'no_section') {
       const reason = (detail.reason as string | undefined) ?? allocator.refusalReason();
-      log.warn({ event, pid: s.pid, uid: s.uid, ...detail, reason, suppressed: t.held }, `No section available for process "${String(detail.processName)}" (pid ${s.pid}): ${reason}${more}`);
+      clientLog.write('warn', event, { event, pid: s.pid, uid: s.uid, ...detail, reason }, `No section available for process ${showValue(String(detail.processName), 64)} (pid ${s.pid}): ${reason}`, '; qatctl events lists each');
     } else {
-      log.warn({ event, pid: s.pid, uid: s.uid, ...detail }, event);
+      clientLog.write('warn', event, { event, pid: s.pid, uid: s.uid, ...detail }, event);
     }
   };
   // grant and release lines name the holder as the admin API does (comm, unit); read only when info is logged,
@@ -159,6 +160,8 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     firstRequestTimeoutMs: settings.firstRequestTimeoutMs,
     idleTimeoutMs: settings.idleTimeoutMs,
     maxConnections: settings.maxConnections,
+    maxConnectionsPerUid: settings.maxConnectionsPerUid,
+    fdHeadroom: () => fdHeadroom(settings),
   }, ctx, log);
 
   applyGrantRules({ allocator, ctx, inventory, settings }, rules, log);
@@ -181,6 +184,27 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     void ctx.replies.warmLater();
   });
   return { settings, inventory, allocator, server, ctx, startedAt, capabilities, health };
+}
+
+/** Descriptors kept out of the client connections' share: admin connections, metrics scrapes, and the daemon's own. */
+export const FD_RESERVE = { admin: ADMIN_MAX_CONNECTIONS, metrics: METRICS_MAX_CONNECTIONS, own: 32 };
+
+/**
+ * How many more client connections the open-file limit allows: RLIMIT_NOFILE, less the descriptors open now, less
+ * what the admin socket, the metrics listener and the daemon's own files (ledger, its reserve, logs) may need.
+ * Undefined when the limit cannot be read.
+ */
+export function fdHeadroom(settings: Settings): number | undefined {
+  const limit = openFileLimit();
+  if (limit === undefined) return undefined;
+  let open: number;
+  try {
+    open = fs.readdirSync(path.join(settings.roots.pids, 'self', 'fd')).length;
+  } catch {
+    return undefined;
+  }
+  const reserve = (settings.adminSocketPath !== null ? FD_RESERVE.admin : 0) + (settings.metricsListen ? FD_RESERVE.metrics : 0) + FD_RESERVE.own;
+  return limit - open - reserve;
 }
 
 /** One-line summary for logs and systemd STATUS=. */

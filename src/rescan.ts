@@ -46,7 +46,7 @@ export function rescan(manager: Manager, settings: Settings, log: Logger, opts: 
   const nothing = (e: unknown): boolean => opts.allowEmpty === true && isQatmgrError(e) && NOTHING_TO_SERVE.has(e.code);
   let inventory: Inventory;
   try {
-    inventory = discover(settings.roots, log);
+    inventory = discover(settings.roots, log, { probe: settings.vfioProbe });
   } catch (e) {
     if (!nothing(e)) throw e;
     log.warn({ event: 'rescan_empty', code: (e as Error & { code: string }).code, trigger }, `${trigger}: ${(e as Error).message}; free sections of VFs that are gone are withdrawn`);

@@ -6,7 +6,8 @@
  *     VFIO_FILE, INSTANCE_NAME + INSTANCE_INFO per CY/DC/DECOMP instance -> NUM_PF_DEVS -> PF_DEV_INFO per PF ->
  *     SECTION_PUT -> close; one request in flight. A refused SECTION_GET ("No section available") closes, waits
  *     REFUSED_BACKOFF_US (default 1000; a refused libqat process gives up, it does not spin) and tries again
- *     (counted as refused). Prints one JSON line: handshakes/s, p50/p99 ms, own and server CPU.
+ *     (counted as refused). Prints one JSON line: handshakes/s, p50/p99 ms, own and server CPU, and doubleGrants:
+ *     how often a thread was granted a section another thread still held (SSL_INT_<n>, n < 4096; must stay 0).
  * loadgen idle SOCKET N
  *     opens N connections, each sends NUM_PF_DEVS once (so the first-request timeout does not fire), prints
  *     "ready N" and holds them until stdin closes.
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +35,11 @@
 #define WARMUP_S 0.4
 
 static const char *sock_path;
+#define MAX_SECTIONS 4096
+/* who holds SSL_INT_<n> among our threads: 0 = nobody, else thread id + 1 */
+static _Atomic int holder_of[MAX_SECTIONS];
+static _Atomic unsigned long long double_grants;
+static _Thread_local int my_id;
 static long refused_backoff_us = 1000;
 static volatile int stop_flag;
 static double t_warm, t_end;
@@ -118,6 +125,11 @@ static int handshake(void) {
 	size_t sl = strnlen((char *)rep + 8, rl - 8);
 	memcpy(section, rep + 8, sl);
 	section[sl] = 0;
+	int sec = -1;
+	if (sscanf(section, "SSL_INT_%d", &sec) == 1 && sec >= 0 && sec < MAX_SECTIONS) {
+		int expect = 0;
+		if (!atomic_compare_exchange_strong(&holder_of[sec], &expect, my_id + 1)) atomic_fetch_add(&double_grants, 1);
+	} else sec = -1;
 	hdr(q, 8, 3);
 	if (call(fd, q, 8, rep) != 3) goto fail;
 	uint16_t ndev; memcpy(&ndev, rep + 8, 2);
@@ -137,12 +149,16 @@ static int handshake(void) {
 	if (call(fd, q, 8, rep) != 10) goto fail;
 	uint16_t npf; memcpy(&npf, rep + 8, 2);
 	for (uint16_t p = 0; p < npf; p++) if (dev_req(fd, 11, p, rep)) goto fail;
+	/* given up before SECTION_PUT is sent: after it, the daemon may grant the section to another thread at once */
+	if (sec >= 0) { atomic_store(&holder_of[sec], 0); sec = -1; }
 	hdr(q, (uint16_t)(8 + sl + 1), 2);
 	memcpy(q + 8, section, sl + 1);
 	if (call(fd, q, 8 + sl + 1, rep) != 2) goto fail;
 	close(fd);
 	return 0;
 fail:
+	/* the close releases the section (upstream semantics): ours no longer */
+	if (sec >= 0) atomic_store(&holder_of[sec], 0);
 	close(fd);
 	return -1;
 }
@@ -151,10 +167,12 @@ typedef struct {
 	double *lat;
 	size_t n, cap;
 	uint64_t ok, refused, errors;
+	int id;
 } stats_t;
 
 static void *client(void *arg) {
 	stats_t *s = arg;
+	my_id = s->id;
 	while (!stop_flag) {
 		double t0 = now();
 		int r = handshake();
@@ -215,7 +233,7 @@ static int run(int clients, double secs, int pid) {
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	for (int i = 0; i < clients; i++) pthread_create(&th[i], &attr, client, &st[i]);
+	for (int i = 0; i < clients; i++) { st[i].id = i; pthread_create(&th[i], &attr, client, &st[i]); }
 	struct timespec w = { (time_t)WARMUP_S, (long)((WARMUP_S - (int)WARMUP_S) * 1e9) };
 	nanosleep(&w, NULL);
 	double c0 = self_cpu_s(), d0 = proc_cpu_s(pid), w0 = now();
@@ -236,11 +254,11 @@ static int run(int clients, double secs, int pid) {
 	double wall = w1 - w0;
 	printf("{\"clients\":%d,\"seconds\":%.3f,\"handshakes\":%llu,\"refused\":%llu,\"errors\":%llu,"
 	       "\"handshakesPerSec\":%.1f,\"refusedPerSec\":%.1f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,"
-	       "\"loadgenCpuPct\":%.1f,\"serverCpuPct\":%.1f,\"serverCpuUsPerHandshake\":%.0f}\n",
+	       "\"loadgenCpuPct\":%.1f,\"serverCpuPct\":%.1f,\"serverCpuUsPerHandshake\":%.0f,\"doubleGrants\":%llu}\n",
 	       clients, secs, (unsigned long long)ok, (unsigned long long)refused, (unsigned long long)errors,
 	       (double)ok / secs, (double)refused / secs, p50, p99,
 	       100.0 * (c1 - c0) / wall, pid > 0 ? 100.0 * (d1 - d0) / wall : -1.0,
-	       pid > 0 && ok ? 1e6 * (d1 - d0) / (double)ok : -1.0);
+	       pid > 0 && ok ? 1e6 * (d1 - d0) / (double)ok : -1.0, (unsigned long long)atomic_load(&double_grants));
 	return 0;
 }
 

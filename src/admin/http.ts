@@ -3,7 +3,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../log.js';
+import { ThrottledLog, type Logger } from '../log.js';
+import { METRICS_MAX_CONNECTIONS } from '../server/conn-policy.js';
 import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
 import { isLoopback, formatListenAddress, type ListenAddress } from '../config/listen-address.js';
 
@@ -21,6 +22,8 @@ const INDEX = '<html><head><title>qatmgr</title></head><body><h1>qatmgr</h1><p><
 
 export class MetricsHttpServer {
   private readonly server: http.Server;
+  /** Connections closed at once because METRICS_MAX_CONNECTIONS were open. */
+  dropped = 0;
 
   constructor(private readonly where: MetricsListen, private readonly registry: Registry, private readonly log: Logger, private readonly healthy: () => boolean = () => true) {
     this.server = http.createServer((req, res) => {
@@ -43,12 +46,26 @@ export class MetricsHttpServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics or /healthz\n');
         return;
       }
-      this.registry.metrics().then(
-        (text) => { res.writeHead(200, { 'content-type': this.registry.contentType }).end(head ? undefined : text); },
-        (e: Error) => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`); },
-      );
+      const fail = (e: Error): void => { res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`); };
+      let text: Promise<string>;
+      try {
+        text = this.registry.metrics();
+      } catch (e) {
+        fail(e as Error);
+        return;
+      }
+      text.then((t) => { res.writeHead(200, { 'content-type': this.registry.contentType }).end(head ? undefined : t); }, fail);
     });
-    this.server.on('error', (e) => this.log.error({ event: 'metrics_http_error', err: e }, `metrics listener error: ${e.message}`));
+    // a scrape is one small request: a flood of connections is cut at the cap (counted, logged once a second)
+    this.server.maxConnections = METRICS_MAX_CONNECTIONS;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 10_000;
+    const throttled = new ThrottledLog(log);
+    this.server.on('drop', () => {
+      this.dropped++;
+      throttled.write('warn', 'metrics_dropped', { event: 'metrics_dropped', dropped: this.dropped }, `metrics listener: more than ${METRICS_MAX_CONNECTIONS} connections at once; closing the new one`);
+    });
+    this.server.on('error', (e) => throttled.write('error', 'metrics_http_error', { event: 'metrics_http_error', err: e.message }, `metrics listener error: ${e.message}`));
   }
 
   private describe(): string {

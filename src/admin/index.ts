@@ -42,7 +42,7 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
     stopHealth();
     manager.allocator.off('reshape', reindex);
   };
-  const counters: AdminCounters = { requests: new Map(), errors: new Map(), seconds: new Map() };
+  const counters: AdminCounters = { requests: new Map(), errors: new Map(), seconds: new Map(), closed: new Map() };
   const registry = buildMetrics(ctx, counters);
   let admin: AdminServer | undefined;
   let http: MetricsHttpServer | undefined;
@@ -53,13 +53,15 @@ export async function startAdmin(manager: Manager, log: Logger, opts: { version:
   try {
     if (settings.adminSocketPath !== null) {
       await prepareSocketPath(settings.adminSocketPath);
-      admin = new AdminServer({ socketPath: settings.adminSocketPath, gid: socketGid(settings) }, ctx, registry, counters, log);
+      admin = new AdminServer({ socketPath: settings.adminSocketPath, gid: socketGid(settings), idleTimeoutMs: settings.adminIdleTimeoutMs }, ctx, registry, counters, log);
       await admin.listen();
       log.debug({ event: 'admin_ready', socket: settings.adminSocketPath }, `admin API on ${settings.adminSocketPath}`);
     }
     if (settings.metricsListen || opts.metricsFd !== undefined) {
       // a socket passed by systemd (qat-metrics.socket) wins over the setting: it is what the unit allows
       const where = opts.metricsFd !== undefined ? { fd: opts.metricsFd, allowRemote: settings.metricsAllowRemote } : { address: settings.metricsListen, allowRemote: settings.metricsAllowRemote };
+      // built now (prom-client required) rather than at the first scrape: a scrape at the fd limit needs no require()
+      void registry.contentType;
       http = new MetricsHttpServer(where, registry, log, () => manager.readyMs !== undefined);
       const bound = await http.listen();
       ctx.metricsAddress = formatListenAddress(bound);

@@ -18,6 +18,8 @@ export interface AdminCounters {
   errors: Map<string, number>;
   /** Seconds spent answering (building the view and encoding the JSON), by op. */
   seconds: Map<string, number>;
+  /** Admin connections refused or closed, by reason (rejected, evicted, overflowed, idle). */
+  closed: Map<string, number>;
 }
 
 function typeName(i: number): string {
@@ -95,7 +97,10 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
   counter('qatmgr_forced_releases_total', 'Sections taken away by an administrator', () => ctx.ring.totals.forced);
   counter('qatmgr_ledger_adoptions_total', 'Sections adopted from the ledger after a restart', () => ctx.ring.totals.adoptions);
   counter('qatmgr_connections_accepted_total', 'Client connections accepted', () => server.stats.accepted);
-  counter('qatmgr_connections_rejected_total', 'Client connections closed at once (connection limit)', () => server.stats.rejected);
+  counter('qatmgr_connections_rejected_total', 'Client connections closed at once (connection limit, per-uid limit, or the open-file limit)', () => server.stats.rejected);
+  counter('qatmgr_connections_evicted_total', 'Idle client connections (holding no section) closed to make room for a new one', () => server.stats.evicted);
+  counter('qatmgr_connections_held_total', 'Times a client connection was not read because its peer did not read its replies', () => server.stats.held);
+  counter('qatmgr_connections_overflowed_total', 'Client connections closed with more unread replies than the bound', () => server.stats.overflowed);
   counter('qatmgr_protocol_errors_total', 'Connections closed for a malformed frame', () => server.stats.protocolErrors);
   new Counter({
     name: 'qatmgr_releases_total', help: 'Sections released, by reason (put, disconnect, forced, owner-exited)', labelNames: ['reason'], registers,
@@ -147,6 +152,10 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
   new Counter({
     name: 'qatmgr_admin_request_seconds_total', help: 'Time spent answering admin requests (view and JSON encoding), by op', labelNames: ['op'], registers,
     collect() { this.reset(); for (const [op, n] of admin.seconds) this.inc({ op }, n); },
+  });
+  new Counter({
+    name: 'qatmgr_admin_connections_closed_total', help: 'Admin connections refused or closed by the daemon, by reason (rejected, evicted, overflowed, idle)', labelNames: ['reason'], registers,
+    collect() { this.reset(); for (const [reason, n] of admin.closed) this.inc({ reason }, n); },
   });
   new Counter({
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,

@@ -81,6 +81,14 @@ export const OPS: Record<string, OpSpec> = {
     summary: 'held sections with holder facts, and recent refusals',
     run: (a, e) => allocationsView(e.ctx, { refusals: optInt(a, 'refusals', 0, 1000) }),
   },
+  kubelet: {
+    mutating: false,
+    summary: 'the kubelet device plugin: pools, resources and their registration, reservations, Pod Resources',
+    run: (_a, e) => {
+      if (!e.ctx.kubelet) throw new AdminError('QATMGR_E_ADMIN_UNSUPPORTED', 'the kubelet plugin is off (start qatmgr with --kubelet-plugin)');
+      return e.ctx.kubelet();
+    },
+  },
   events: {
     mutating: false,
     summary: 'recent grants, releases, forced releases, refusals, drains, PF health changes, rescans (args: afterSeq, limit, kinds)',

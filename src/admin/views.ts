@@ -1,7 +1,7 @@
 // Read-only views of the live inventory, plan and allocator for the admin API (status, devices, sections, allocations).
 
 import type { Manager } from '../manager.js';
-import type { Section, Holder } from '../sections/allocator.js';
+import type { PodRef, Section, Holder } from '../sections/allocator.js';
 import type { NumaMode } from '../config/settings.js';
 import type { PlannedDevice } from '../sections/plan.js';
 import type { VfInfo } from '../platform/discover.js';
@@ -28,6 +28,8 @@ export interface AdminContext {
   sectionFacts: SectionFacts[];
   /** Rescan devices and settings (the daemon's SIGHUP path); undefined where the daemon offers none. */
   rescan?: () => unknown;
+  /** The kubelet plugin's state (`qatctl kubelet`); undefined when the plugin is off. */
+  kubelet?: () => unknown;
 }
 
 export interface SectionFacts {
@@ -110,7 +112,11 @@ export interface StatusView {
   vm: boolean;
   sections: { total: number; held: number; free: number; outOfService: number };
   devices: { pfs: number; vfs: number; outOfService: number; unavailable: number };
-  connections: { open: number; accepted: number; rejected: number };
+  /**
+   * Client connections: `rejected` refused at a cap, `evicted` idle ones closed to make room, `held` times one was
+   * not read because its peer did not read its replies, `overflowed` closed for that; `cap` and `perUid` in force.
+   */
+  connections: { open: number; accepted: number; rejected: number; evicted: number; held: number; overflowed: number; cap: number; perUid: number };
   ledger: unknown;
   events: { size: number; capacity: number; lastSeq: number };
   health: { enabled: boolean; intervalMs: number; heartbeat: string; pfs: Record<string, number> };
@@ -141,7 +147,10 @@ export function statusView(ctx: AdminContext): StatusView {
     vm: m.inventory.vm,
     sections: { total: c.total, held: c.held, free: c.free, outOfService: c.blocked },
     devices: { pfs: m.inventory.pfs.length, vfs: m.inventory.vfs.length, outOfService: oos, unavailable },
-    connections: { open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected },
+    connections: {
+      open: m.server.connectionCount, accepted: m.server.stats.accepted, rejected: m.server.stats.rejected, evicted: m.server.stats.evicted,
+      held: m.server.stats.held, overflowed: m.server.stats.overflowed, cap: m.server.limits.max, perUid: m.server.limits.perUid,
+    },
     ledger: ledger?.describe ? ledger.describe() : null,
     events: { size: ctx.ring.size, capacity: ctx.ring.capacity, lastSeq: ctx.ring.lastSeq },
     health: healthSummary(m),
@@ -320,6 +329,8 @@ export interface HolderView {
   requests: number;
   adopted: boolean;
   connId: number;
+  /** The Kubernetes container holding it (managed mode of the kubelet plugin), else null. */
+  pod: PodRef | null;
 }
 
 /** ISO text of each grant's time, made once per holder (a 4096-row answer would otherwise format 4096 dates). */
@@ -365,7 +376,7 @@ export function allocationsView(ctx: AdminContext, opts: { refusals?: number } =
       comm: f.comm, cmdline: f.cmdline, unit: f.unit, container: f.container, numaNodes: f.numaNodes,
       clientNodes: h.client?.nodes ?? null, local: localOf(h, f.numaNodes, sf.vfNumaNodes), shares: shareLabels(ctx, h), alive: f.alive,
       since: isoOf(h), heldSeconds: Math.max(0, Math.round((now - h.since) / 1000)),
-      requests: h.requests, adopted: h.adopted === true, connId: h.connId,
+      requests: h.requests, adopted: h.adopted === true, connId: h.connId, pod: h.pod ?? null,
     });
   }
   const c = m.allocator.counts();

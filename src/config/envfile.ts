@@ -1,7 +1,10 @@
 // Parser for /etc/sysconfig/qat with systemd EnvironmentFile= semantics (not an INI parser: `;` inside a value is data).
 
-import fs from 'node:fs';
-import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
+import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
+import { readBounded } from './safe-read.js';
+
+/** Longest settings file read (the real one is a few lines; this is far beyond any honest one). */
+export const MAX_ENV_FILE_BYTES = 1024 * 1024;
 
 export interface EnvEntry {
   key: string;
@@ -19,6 +22,8 @@ export interface EnvFile {
 }
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** No key anyone reads is longer; a longer one is a damaged or hostile file, not a setting. */
+const MAX_KEY_LENGTH = 128;
 
 /**
  * Parse the text of an environment file.
@@ -54,11 +59,12 @@ export function parseEnvText(text: string, path: string): EnvFile {
     const lineEnd = eol < 0 ? n : eol;
     const eq = src.indexOf('=', i);
     if (eq < 0 || eq > lineEnd) {
-      fail(startLine, `expected KEY=value, found "${src.slice(i, lineEnd).trim()}"`);
+      fail(startLine, `expected KEY=value, found ${showValue(src.slice(i, lineEnd).trim())}`);
     }
     let key = src.slice(i, eq).trim();
     if (key.startsWith('export ')) key = key.slice(7).trim();
-    if (!KEY_RE.test(key)) fail(startLine, `"${key}" is not a valid variable name`);
+    if (!KEY_RE.test(key)) fail(startLine, `${showValue(key)} is not a valid variable name`);
+    if (key.length > MAX_KEY_LENGTH) fail(startLine, `variable name ${showValue(key)} is longer than ${MAX_KEY_LENGTH} characters`);
     i = eq + 1;
     while (i < n && (src[i] === ' ' || src[i] === '\t')) i++;
 
@@ -104,20 +110,18 @@ export function parseEnvText(text: string, path: string): EnvFile {
   return { path, entries, values };
 }
 
-/** Read and parse a file; `missingOk` returns an empty result for ENOENT (systemd's `-` prefix). */
+/**
+ * Read and parse a file; `missingOk` returns an empty result for ENOENT (systemd's `-` prefix). At most 1 MiB is read,
+ * never blocking: a FIFO or /dev/zero given as --config is an error, never a hang (/dev/null reads as empty).
+ */
 export function readEnvFile(path: string, missingOk: boolean): EnvFile {
-  let text: string;
-  try {
-    const buf = fs.readFileSync(path);
-    if (buf.includes(0)) {
-      throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: contains NUL bytes; not a text file`, { path });
-    }
-    text = buf.toString('utf8');
-  } catch (e) {
-    if (e instanceof QatmgrError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' && missingOk) return { path, entries: [], values: new Map() };
-    throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: cannot read: ${describeSysError(e)}`, { path });
+  const r = readBounded(path, { maxBytes: MAX_ENV_FILE_BYTES, allowCharDevice: true });
+  if (!r.ok) {
+    if (r.code === 'ENOENT' && missingOk) return { path, entries: [], values: new Map() };
+    throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: ${r.why}`, { path });
   }
-  return parseEnvText(text, path);
+  if (r.data.includes(0)) {
+    throw new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_SYNTAX, `${path}: contains NUL bytes; not a text file`, { path });
+  }
+  return parseEnvText(r.data.toString('utf8'), path);
 }

@@ -7,10 +7,19 @@ export interface ListenAddress {
   port: number;
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * True for localhost, 127.0.0.0/8 and ::1 in any spelling of the address (`0:0:0:0:0:0:0:1`, `::0:1`, and the
+ * IPv4-mapped `::ffff:127.0.0.1`): the address is compared as bits, not as text.
+ */
 export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return net.isIPv4(host) && host.startsWith('127.');
+  if (host === 'localhost') return true;
+  const family = net.isIP(host);
+  if (family === 0) return false;
+  return LOOPBACK.check(host, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** Parse `HOST:PORT` or `[V6]:PORT`; undefined for anything else. Does not check loopback. */

@@ -2,7 +2,7 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { QatmgrError, ErrorCodes } from '../errors.js';
+import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
 import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } from './roots.js';
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs, DURATION_HELP } from './numbers.js';
@@ -10,6 +10,7 @@ import { parseListenAddress, isLoopback } from './listen-address.js';
 import { DEBUGFS_UNDER_SYS } from '../kernel/health.js';
 import { usageErrorFromParseArgs } from './args.js';
 import { readShares, type ShareRule } from './shares.js';
+import { parseServicesValue } from './services-enabled.js';
 
 /** Protocol version of libqat 26.08: (26 << 8) + 8. */
 export const DEFAULT_PROTOCOL_VERSION = 0x1a08;
@@ -39,6 +40,10 @@ export interface Settings {
   /** Close an idle connection after this long; 0 = never (upstream behaviour: clients hold sections for their life). */
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Client connections one uid may hold; undefined = all but min(64, max/4) of --max-connections. */
+  maxConnectionsPerUid: number | undefined;
+  /** Close an admin connection this long after its last complete request. */
+  adminIdleTimeoutMs: number;
   protocolVersion: number;
   /** Raw `ServicesEnabled` of the settings file (provisioning reads it; the daemon only reports it). */
   servicesEnabled: string | undefined;
@@ -69,8 +74,26 @@ export interface Settings {
   shares: ShareRule[];
   /** The shares drop-in directory that was read (whether or not it existed). */
   sharesDir: string;
+  /** Open each /dev/vfio group at discovery to see whether it is busy (`--no-vfio-probe` turns it off). */
+  vfioProbe: boolean;
   /** Where each value came from, for `qatctl status` and error messages. */
   sources: Record<string, 'cli' | 'env' | 'file' | 'default'>;
+  /** The kubelet device plugin (`--kubelet-plugin`); undefined = off. */
+  kubelet: KubeletSettings | undefined;
+}
+
+/** How many sections a kubelet pool takes: a number, or every section left. */
+export type SectionCount = number | 'all';
+
+export interface KubeletSettings {
+  /** The kubelet's root directory (device-plugins/ and pod-resources/ below it), default /var/lib/kubelet. */
+  dir: string;
+  /** Sections given to pods in managed mode (the first ones of the plan). */
+  managed: SectionCount;
+  /** Sections (after the managed ones) whose VFs are given to pods directly, Intel-plugin style. */
+  standalone: SectionCount;
+  /** How often device health (PF state, VF presence) is read. */
+  healthIntervalMs: number;
 }
 
 export type ParseOutcome =
@@ -98,6 +121,8 @@ const OPTIONS = {
   'first-request-timeout': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
+  'max-connections-per-uid': { type: 'string' },
+  'admin-idle-timeout': { type: 'string' },
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
@@ -109,6 +134,12 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   'log-target': { type: 'string' },
   'numa-aware': { type: 'string' },
+  'no-vfio-probe': { type: 'boolean' },
+  'kubelet-plugin': { type: 'boolean' },
+  'kubelet-dir': { type: 'string' },
+  'kubelet-managed': { type: 'string' },
+  'kubelet-standalone': { type: 'string' },
+  'kubelet-health-interval': { type: 'string' },
 } as const;
 
 export const DAEMON_USAGE = `Usage: qatmgr [OPTIONS]
@@ -155,15 +186,33 @@ Health and host changes (docs/health.md):
                              off (default auto); key QATMGR_HEARTBEAT
   --debugfs-root=DIR         debugfs (default <sysfs-root>/kernel/debug)
 
+Kubernetes (see docs/kubernetes.md):
+  --kubelet-plugin           also serve the kubelet device-plugin API: VFs as qat.intel.com/<services>
+                             (Intel-plugin compatible) and sections as qat.intel.com/managed (default off)
+  --kubelet-dir=DIR          the kubelet's directory (default /var/lib/kubelet)
+  --kubelet-managed=N|all    the first N sections go to pods in managed mode (default 0)
+  --kubelet-standalone=N|all the next N sections' VFs go to pods directly (default all); sections left
+                             over serve host processes on the client socket
+  --kubelet-health-interval=T   how often PF state and VF presence are read (default 2s)
+
 Simulator:
   --simulate=SPEC            lay down a simulated host and serve it, e.g. 'default' or '4xxx:2x16'
                              (see 'qatctl simulate --help' for SPEC)
   --sim-dir=DIR              where the simulated host goes (default ./.qatmgr-sim)
 
+Devices:
+  --no-vfio-probe            do not open each /dev/vfio group at start to see whether it is in use (for a
+                             manager that may not open the nodes, e.g. in an unprivileged pod)
+
 Connections:
   --first-request-timeout=T  close a connection silent for this long after accept (default 1s)
-  --idle-timeout=T           close a connection idle this long, 0 = never (default 0)
-  --max-connections=N        concurrent connections (default 1024)
+  --idle-timeout=T           close a connection this long after its last complete request, 0 = never
+                             (default 0)
+  --max-connections=N        concurrent connections (default 1024; lowered to fit RLIMIT_NOFILE). At the cap the
+                             connection idle longest that holds no section is closed for the newcomer
+  --max-connections-per-uid=N  connections one user other than root may hold (default: all but min(64, N/4)
+                             of the cap)
+  --admin-idle-timeout=T     close an admin connection this long after its last request (default 10m)
   --protocol-version=V       advertised protocol version (default 0x1a08, libqat 26.08)
 
 Allocation (opt-in; the default is upstream's first fit):
@@ -191,14 +240,14 @@ interface Raw {
 }
 
 function pick(cli: string | undefined, cliName: string, envName: string | undefined, env: NodeJS.ProcessEnv, file: EnvFile | undefined, fileKey: string | undefined): Raw | undefined {
-  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}="${cli}"` };
+  if (cli !== undefined) return { value: cli, source: 'cli', where: `command line: --${cliName}=${showValue(cli)}` };
   if (envName && env[envName] !== undefined) {
     const v = env[envName] as string;
-    return { value: v, source: 'env', where: `environment: ${envName}="${v}"` };
+    return { value: v, source: 'env', where: `environment: ${envName}=${showValue(v)}` };
   }
   if (file && fileKey) {
     const e = file.values.get(fileKey);
-    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}="${e.value}"` };
+    if (e) return { value: e.value, source: 'file', where: `${file.path}:${e.line}: ${fileKey}=${showValue(e.value)}` };
   }
   return undefined;
 }
@@ -273,6 +322,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
     if (seen.has(e.key)) warnings.push(`${configPath}:${e.line}: ${e.key} set again; the last value wins`);
     seen.add(e.key);
   }
+  // the same check `qatctl provision` makes: a daemon must not start on a settings file provisioning refuses
+  const servicesEntry = file.values.get('ServicesEnabled');
+  if (servicesEntry) parseServicesValue(servicesEntry, configPath, warnings);
 
   const policyRaw = pick(o.policy, 'policy', 'POLICY', env, file, 'POLICY');
   if (policyRaw && policyRaw.value.trim() === '') {
@@ -295,6 +347,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const firstRequestTimeoutMs = ms(opt('first-request-timeout'), 1000, 1, 3_600_000);
   const idleTimeoutMs = ms(opt('idle-timeout', 'QATMGR_IDLE_TIMEOUT'), 0, 0, 30 * 86_400_000);
   const maxConnections = rangeInt(opt('max-connections', 'QATMGR_MAX_CONNECTIONS'), 1024, 1, 1_000_000);
+  const perUidRaw = opt('max-connections-per-uid');
+  const maxConnectionsPerUid = perUidRaw ? rangeInt(perUidRaw, 0, 1, 1_000_000) : undefined;
+  const adminIdleTimeoutMs = ms(opt('admin-idle-timeout'), 600_000, 1000, 30 * 86_400_000);
   const choice = <T extends string>(raw: Raw | undefined, allowed: readonly T[], dflt: T): T => {
     if (!raw) return dflt;
     if (!(allowed as readonly string[]).includes(raw.value)) throw bad(raw.where, `is not one of ${allowed.join(', ')}`);
@@ -308,7 +363,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   if (o['protocol-version'] !== undefined) {
     const t = o['protocol-version'].trim();
     const v = /^0x[0-9a-f]{1,4}$/i.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? Number(t) : NaN;
-    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version="${o['protocol-version']}"`, 'is not a 16-bit number (e.g. 0x1a08)');
+    if (!(v >= 0 && v <= 0xffff)) throw bad(`command line: --protocol-version=${showValue(o['protocol-version'])}`, 'is not a 16-bit number (e.g. 0x1a08)');
     protocolVersion = v;
   }
 
@@ -319,7 +374,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   const adminOpt = o['admin-socket'];
   if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
   const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
-  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket="${adminOpt}"`, 'is the client socket; the admin socket needs its own path');
+  if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket=${showValue(adminOpt ?? '')}`, 'is the client socket; the admin socket needs its own path');
   const healthRaw = opt('health-interval', 'QATMGR_HEALTH_INTERVAL');
   const healthIntervalMs = ms(healthRaw, 500, 0, 3_600_000);
   if (healthIntervalMs > 0 && healthIntervalMs < 100) throw bad(healthRaw!.where, 'is below 100ms (0 turns the health loop off)');
@@ -340,6 +395,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   sources.numaAware = numaRaw?.source ?? 'default';
   const shares = readShares(roots.etc, file);
 
+  const kubelet = kubeletSettings(o, cwd);
+
   return {
     kind: 'run',
     settings: {
@@ -356,6 +413,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       firstRequestTimeoutMs,
       idleTimeoutMs,
       maxConnections,
+      maxConnectionsPerUid,
+      adminIdleTimeoutMs,
       protocolVersion,
       servicesEnabled: svc?.value,
       adminSocketPath,
@@ -367,10 +426,46 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       numaAware,
       shares: shares.rules,
       sharesDir: shares.dir,
-      warnings,
+      vfioProbe: o['no-vfio-probe'] !== true,
+      warnings: boundWarnings(warnings, configPath),
       sources,
+      kubelet,
     },
   };
+}
+
+function sectionCount(name: string, v: string | undefined, dflt: SectionCount): SectionCount {
+  if (v === undefined) return dflt;
+  if (v === 'all') return 'all';
+  const n = parseIntInRange(v, 0, MAX_POLICY * 16);
+  if (n === undefined) throw bad(`command line: --${name}="${v}"`, `is not a number of sections or 'all'`);
+  return n;
+}
+
+function kubeletSettings(o: Record<string, string | boolean | undefined>, cwd: string): KubeletSettings | undefined {
+  const given = Object.keys(o).filter((k) => k.startsWith('kubelet-') && k !== 'kubelet-plugin' && o[k] !== undefined);
+  if (o['kubelet-plugin'] !== true) {
+    if (given.length) throw bad(`command line: --${given[0]}`, 'needs --kubelet-plugin');
+    return undefined;
+  }
+  const str = (k: string): string | undefined => o[k] as string | undefined;
+  const dir = str('kubelet-dir');
+  if (dir !== undefined && dir.trim() === '') throw bad('command line: --kubelet-dir=""', 'is empty; give the kubelet\'s directory (e.g. /var/lib/kubelet)');
+  const managed = sectionCount('kubelet-managed', str('kubelet-managed'), 0);
+  const standalone = sectionCount('kubelet-standalone', str('kubelet-standalone'), 'all');
+  if (managed === 'all' && standalone !== 'all' && standalone > 0) throw bad(`command line: --kubelet-standalone="${standalone}"`, 'leaves no section: --kubelet-managed=all takes every one');
+  const hi = str('kubelet-health-interval');
+  const healthIntervalMs = hi === undefined ? 2000 : parseDurationMs(hi);
+  if (healthIntervalMs === undefined || healthIntervalMs < 50 || healthIntervalMs > 3_600_000) throw bad(`command line: --kubelet-health-interval="${hi}"`, `is not a duration 50..3600000 ms (${DURATION_HELP})`);
+  return { dir: path.resolve(cwd, dir ?? '/var/lib/kubelet'), managed, standalone, healthIntervalMs };
+}
+
+/** Most remarks kept about one settings file: a file of 200,000 unknown keys must not become 200,000 log lines. */
+export const MAX_WARNINGS_PER_FILE = 20;
+
+function boundWarnings(warnings: string[], file: string): string[] {
+  if (warnings.length <= MAX_WARNINGS_PER_FILE) return warnings;
+  return [...warnings.slice(0, MAX_WARNINGS_PER_FILE), `${file}: ${warnings.length - MAX_WARNINGS_PER_FILE} more remarks like these not shown`];
 }
 
 /** Keys other parts of the product read from the settings file. */

@@ -2,16 +2,15 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { QatmgrError, ErrorCodes, describeSysError } from '../errors.js';
+import { QatmgrError, ErrorCodes, describeSysError, showValue } from '../errors.js';
+import { readBounded } from '../config/safe-read.js';
+import { createExclusive } from '../platform/exclusive-file.js';
 
 /** True when `pid` is a live process whose command line is a qatmgr (binary `qatmgr` or script `qatmgr.js`). */
 export function isQatmgrProcess(pid: number, pidsRoot = '/proc'): boolean {
-  let cmdline: string;
-  try {
-    cmdline = fs.readFileSync(path.join(pidsRoot, String(pid), 'cmdline'), 'latin1');
-  } catch {
-    return false;
-  }
+  const r = readBounded(path.join(pidsRoot, String(pid), 'cmdline'), { maxBytes: 4096, truncate: true });
+  if (!r.ok) return false;
+  const cmdline = r.data.toString('latin1');
   const args = cmdline.split('\0').filter((a) => a.length > 0).slice(0, 4);
   return args.some((a) => /^qatmgr(\.[cm]?[jt]s)?$/.test(path.basename(a)));
 }
@@ -23,15 +22,16 @@ export type PidFileState =
 
 /** What the pid file says: absent, a live qatmgr, or stale (dead pid, another program, garbage). */
 export function inspectPidFile(file: string, pidsRoot = '/proc', self = process.pid): PidFileState {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
-    throw new QatmgrError(ErrorCodes.QATMGR_E_PIDFILE, `Cannot read pid file ${file}: ${describeSysError(e)}`, { path: file });
+  // a pid file is a short line: a symlink, a FIFO or a huge file there is stale, and is replaced, never followed
+  const r = readBounded(file, { maxBytes: 64, noFollow: true, truncate: true });
+  if (!r.ok) {
+    if (r.code === 'ENOENT') return { kind: 'absent' };
+    if (r.code === 'ELOOP' || r.code === 'ENOTREG') return { kind: 'stale', pid: undefined, reason: r.why };
+    throw new QatmgrError(ErrorCodes.QATMGR_E_PIDFILE, `Cannot read pid file ${file}: ${r.why}`, { path: file });
   }
-  const m = /^\s*([0-9]+)/.exec(text);
-  if (!m) return { kind: 'stale', pid: undefined, reason: `does not start with a pid (${JSON.stringify(text.slice(0, 32))})` };
+  const text = r.data.toString('latin1');
+  const m = /^\s*([0-9]{1,10})\b/.exec(text);
+  if (!m) return { kind: 'stale', pid: undefined, reason: `does not start with a pid (${showValue(text, 32)})` };
   const pid = Number(m[1]);
   if (pid === self) return { kind: 'stale', pid, reason: 'names this process (left over from an earlier boot)' };
   if (!fs.existsSync(path.join(pidsRoot, String(pid)))) return { kind: 'stale', pid, reason: `pid ${pid} is not running` };
@@ -58,7 +58,9 @@ export function acquirePidFile(file: string, pidsRoot = '/proc', pid = process.p
   }
   const tmp = `${file}.${pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
+    // never through a link planted at the temporary name: created fresh (O_EXCL|O_NOFOLLOW), then renamed over the file
+    const fd = createExclusive(tmp, 0o644);
+    try { fs.writeSync(fd, `${pid}\n`); } finally { fs.closeSync(fd); }
     fs.renameSync(tmp, file);
   } catch (e) {
     try { fs.unlinkSync(tmp); } catch { /* never created */ }
@@ -72,7 +74,8 @@ export function acquirePidFile(file: string, pidsRoot = '/proc', pid = process.p
       if (released) return;
       released = true;
       try {
-        if (fs.readFileSync(file, 'utf8').trim() === String(pid)) fs.unlinkSync(file);
+        const mine = readBounded(file, { maxBytes: 64, noFollow: true, truncate: true });
+        if (mine.ok && mine.data.toString('latin1').trim() === String(pid)) fs.unlinkSync(file);
       } catch {
         /* already gone, or replaced by a newer instance: not ours to remove */
       }

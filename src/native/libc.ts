@@ -1,9 +1,10 @@
-// koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket), sched_getaffinity.
+// koffi bindings to libc: SO_PEERCRED through getsockopt (who is on the other end of a Unix socket), sched_getaffinity,
+// flock, getrlimit.
 
 import { createRequire } from 'node:module';
 import type koffiType from 'koffi';
 
-// koffi is loaded on the first connection, not at start-up (a few ms and ~3 MB less for a daemon nobody talks to)
+// koffi is loaded on first use; the daemon calls loadLibc() at start, so no connection ever needs a descriptor for it
 const requireCjs = createRequire(import.meta.url);
 let koffi: typeof koffiType;
 
@@ -16,8 +17,16 @@ export interface PeerCred {
   gid: number;
 }
 
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const RLIMIT_NOFILE = 7;
+
 interface LibcFns {
   getsockopt: (fd: number, level: number, opt: number, out: PeerCred, len: number[]) => number;
+  flock: (fd: number, op: number) => number;
+  getrlimit: (resource: number, out: { cur: bigint | number; max: bigint | number }) => number;
+  errno: () => number;
+  errnoName: (errno: number) => string;
   sched_getaffinity: (pid: number, size: number, mask: Buffer) => number;
 }
 
@@ -30,9 +39,18 @@ function load(): LibcFns | null {
     const lib = koffi.load('libc.so.6');
     const ucred = koffi.struct('qatmgr_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
     const getsockopt = lib.func('int getsockopt(int fd, int level, int optname, _Out_ qatmgr_ucred *optval, _Inout_ uint32_t *optlen)');
+    koffi.struct('qatmgr_rlimit', { cur: 'uint64', max: 'uint64' });
     const schedGetaffinity = lib.func('int sched_getaffinity(int pid, size_t cpusetsize, _Out_ void *mask)');
     void ucred;
-    fns = { getsockopt: getsockopt as LibcFns['getsockopt'], sched_getaffinity: schedGetaffinity as LibcFns['sched_getaffinity'] };
+    const k = koffi;
+    fns = {
+      getsockopt: getsockopt as LibcFns['getsockopt'],
+      flock: lib.func('int flock(int fd, int operation)') as LibcFns['flock'],
+      getrlimit: lib.func('int getrlimit(int resource, _Out_ qatmgr_rlimit *rlim)') as LibcFns['getrlimit'],
+      errno: () => k.errno(),
+      errnoName: (n) => Object.entries(k.os.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`,
+      sched_getaffinity: schedGetaffinity as LibcFns['sched_getaffinity'],
+    };
   } catch {
     fns = null;
   }
@@ -53,6 +71,33 @@ export function getPeerCred(fd: number): PeerCred | undefined {
 export function socketFd(sock: unknown): number {
   const h = (sock as { _handle?: { fd?: number } })._handle;
   return typeof h?.fd === 'number' ? h.fd : -1;
+}
+
+/** Load koffi and the libc bindings now (start-up), so that no later call needs a descriptor to load them; false if unavailable. */
+export function loadLibc(): boolean {
+  return load() !== null;
+}
+
+/**
+ * flock(fd, LOCK_EX | LOCK_NB): 'locked', 'busy' when another open file description holds the lock, or the errno name.
+ * The lock lives as long as the descriptor (and ends with the process, however it ends).
+ */
+export function tryLockExclusive(fd: number): 'locked' | 'busy' | string {
+  const f = load();
+  if (!f) return 'ENOSYS (koffi could not load libc)';
+  if (f.flock(fd, LOCK_EX | LOCK_NB) === 0) return 'locked';
+  const name = f.errnoName(f.errno());
+  return name === 'EWOULDBLOCK' || name === 'EAGAIN' ? 'busy' : name;
+}
+
+/** The soft RLIMIT_NOFILE (how many descriptors this process may hold); undefined if it cannot be read or is unlimited. */
+export function openFileLimit(): number | undefined {
+  const f = load();
+  if (!f) return undefined;
+  const out = { cur: 0, max: 0 } as { cur: bigint | number; max: bigint | number };
+  if (f.getrlimit(RLIMIT_NOFILE, out) !== 0) return undefined;
+  const cur = Number(out.cur);
+  return Number.isSafeInteger(cur) && cur > 0 ? cur : undefined;
 }
 
 // 1024 CPUs; grown (up to 64 Ki CPUs) when the kernel's CPU set is larger (EINVAL)

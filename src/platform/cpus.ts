@@ -3,6 +3,10 @@
 import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import { readAttr, listDir } from './fsio.js';
+import { MAX_NUMA_NODES } from '../kernel/numa.js';
+
+/** CPU numbers go into 16-bit `core` fields of INSTANCE_INFO: a larger one cannot be served. */
+export const MAX_CPU_ID = 0xffff;
 
 export interface CpuTable {
   online: number[];
@@ -24,7 +28,7 @@ export function parseCpuList(text: string): number[] | undefined {
     if (!m) return undefined;
     const a = Number(m[1]);
     const b = m[2] !== undefined ? Number(m[2]) : a;
-    if (b < a || b - a > 65536) return undefined;
+    if (b < a || b > MAX_CPU_ID) return undefined;
     for (let c = a; c <= b; c++) out.push(c);
   }
   return out;
@@ -40,7 +44,12 @@ export function readCpuTable(roots: Roots): CpuTable {
     online = [0];
   }
   const nodeDir = path.join(roots.sys, 'devices', 'system', 'node');
-  const nodeNames = (listDir(nodeDir) ?? []).filter((n) => /^node\d+$/.test(n));
+  const nodeNames: string[] = [];
+  for (const n of listDir(nodeDir) ?? []) {
+    if (!/^node\d+$/.test(n)) continue;
+    if (Number(n.slice(4)) < MAX_NUMA_NODES && n === `node${Number(n.slice(4))}`) nodeNames.push(n);
+    else notes.push(`${nodeDir}/${n.slice(0, 32)}: not a node number the kernel uses (0..${MAX_NUMA_NODES - 1}); ignored`);
+  }
   const nodes: number[][] = [];
   const onlineSet = new Set(online);
   const cpuless: number[] = [];
@@ -53,13 +62,14 @@ export function readCpuTable(roots: Roots): CpuTable {
     if (usable.length === 0) {
       // upstream divides by zero here (quirk 18); we hand out all online CPUs instead
       if (nodeNames.includes(`node${i}`)) notes.push(`NUMA node ${i} has no online CPUs; its devices use all online CPUs`);
-      nodes.push([...online]);
+      // the one online list, not a copy per node (nodes are read, never changed)
+      nodes.push(online);
       cpuless.push(i);
     } else {
       nodes.push(usable);
     }
   }
-  if (nodes.length === 0) nodes.push([...online]);
+  if (nodes.length === 0) nodes.push(online);
   return { online, nodes, cpuless, notes };
 }
 

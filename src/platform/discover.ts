@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import type { Logger } from '../log.js';
 import { familyByVfId, isQatPfId, INTEL_VENDOR, type Family } from '../kernel/catalogue.js';
-import { QatmgrError, ErrorCodes } from '../errors.js';
+import { QatmgrError, ErrorCodes, showValue } from '../errors.js';
 import fs from 'node:fs';
 import { readAttr, readText, probeOpenRw, listDir, parseHexAttr, type ReadResult } from './fsio.js';
 import { parseBdf, formatBdf, packBdf32, compareVfOrder, type PciAddress } from './pci.js';
 import { readPfTable, type PfInfo } from './pfs.js';
 import { readCpuTable, type CpuTable } from './cpus.js';
+import { MAX_NUMA_NODES, NUMA_NO_NODE } from '../kernel/numa.js';
 
 export const MAX_DEVS = 4096;
 /** Upstream keeps `/dev/vfio/<name>` in a 32-byte field: names of 22 characters or more do not fit. */
@@ -57,6 +58,20 @@ interface Identified {
   bdf: string;
   deviceId: number;
   numaNode: number;
+  /** Why numa_node was not taken as it reads (logged; the VF is still served, on node 0). */
+  numaNote?: string;
+}
+
+/**
+ * A VF's node as DEVICE_INFO's 16-bit node_id will carry it: the kernel writes a number -1..MAX_NUMNODES-1 (-1 = no
+ * node). Anything else (text, 70000) is not the kernel's: node 0, with the reason.
+ */
+export function parseNumaNode(text: string): { node: number; note?: string } {
+  const m = /^\s*(-?\d{1,12})\s*$/.exec(text);
+  const v = m ? Number(m[1]) : NaN;
+  if (v === NUMA_NO_NODE) return { node: 0 };
+  if (Number.isInteger(v) && v >= 0 && v < MAX_NUMA_NODES) return { node: v };
+  return { node: 0, note: `${showValue(text.trim(), 24)} is not a NUMA node number (-1..${MAX_NUMA_NODES - 1}); using node 0` };
 }
 
 /** Read device/vendor/numa_node of one group member; a string is the reason it is not a QAT VF. */
@@ -70,14 +85,12 @@ function identify(roots: Roots, group: string, bdf: string): Identified | string
   if (!node.ok) return `${dir}/numa_node: ${node.error}`;
   const deviceId = parseHexAttr(dev.text);
   const vendor = parseHexAttr(ven.text);
-  if (deviceId === undefined) return `${dir}/device: "${dev.text.trim()}" is not a hex PCI id`;
-  if (vendor !== INTEL_VENDOR) return `${dir}/vendor: ${ven.text.trim()} is not Intel (0x8086)`;
+  if (deviceId === undefined) return `${dir}/device: ${showValue(dev.text.trim(), 24)} is not a hex PCI id`;
+  if (vendor !== INTEL_VENDOR) return `${dir}/vendor: ${showValue(ven.text.trim(), 24)} is not Intel (0x8086)`;
   if (isQatPfId(deviceId)) return `${bdf} is a QAT PF (0x${deviceId.toString(16)}), not a VF; PFs are never served`;
   if (!familyByVfId(deviceId)) return `${bdf}: device 0x${deviceId.toString(16)} is not a QAT VF`;
-  const m = /^\s*(-?\d+)\s*$/.exec(node.text);
-  let numaNode = m ? Number(m[1]) : 0;
-  if (numaNode < 0) numaNode = 0;
-  return { bdf, deviceId, numaNode };
+  const numa = parseNumaNode(node.text);
+  return { bdf, deviceId, numaNode: numa.node, numaNote: numa.note && `${dir}/numa_node: ${numa.note}` };
 }
 
 /** Parent PF of a VF: `physfn/uevent` PCI_SLOT_NAME (full address, domain included: quirk 17), else the link name. */
@@ -104,8 +117,16 @@ function parentPf(roots: Roots, vf: string, pfs: PfInfo[], uevents: Map<string, 
   return pf ?? `parent PF ${formatBdf(pfAddr)} of ${vf} is not bound to a QAT PF driver`;
 }
 
+export interface DiscoverOptions {
+  /**
+   * Open each /dev/vfio group read-write to see whether it is in use (upstream's probe; default). Off for a manager
+   * that may not open the nodes (an unprivileged pod: its device cgroup refuses them); in-use VFs are then served.
+   */
+  probe?: boolean;
+}
+
 /** Scan the machine. Throws QatmgrError when there is nothing to serve. */
-export function discover(roots: Roots, log: Logger): Inventory {
+export function discover(roots: Roots, log: Logger, opts: DiscoverOptions = {}): Inventory {
   const vfioDir = path.join(roots.dev, 'vfio');
   const entries = listDir(vfioDir);
   if (entries === undefined) {
@@ -142,6 +163,7 @@ export function discover(roots: Roots, log: Logger): Inventory {
     }
     const addr = parseBdf(chosen.bdf);
     if (!addr) { skip(entry, `${chosen.bdf} is not a PCI address`); continue; }
+    if (chosen.numaNote) log.warn({ event: 'numa_node_invalid', bdf: chosen.bdf }, chosen.numaNote);
     let pf: PfInfo | undefined;
     if (!vm) {
       const p = parentPf(roots, chosen.bdf, pfs, uevents);
@@ -149,7 +171,7 @@ export function discover(roots: Roots, log: Logger): Inventory {
       pf = p;
     }
     const vfioNode = path.join(vfioDir, entry);
-    const probe = probeOpenRw(vfioNode);
+    const probe = opts.probe === false ? undefined : probeOpenRw(vfioNode);
     if (probe) log.info({ event: 'vf_busy', bdf: chosen.bdf, group, reason: probe }, `Open failed on ${vfioNode}: ${probe}`);
     vfs.push({
       bdf: chosen.bdf,

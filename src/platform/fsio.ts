@@ -1,19 +1,26 @@
-// Careful sysfs/devfs reads: no symlink in the last component, no hard-linked files, short values only.
+// Careful sysfs/devfs reads: no symlink in the last component, no hard-linked files, regular files only, short values only.
 
 import fs from 'node:fs';
+import { readBounded } from '../config/safe-read.js';
 
-const { O_RDONLY, O_RDWR, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_RDWR, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/** Most bytes of a file such as `physfn/uevent` (a sysfs attribute is one page; anything longer is not one). */
+const MAX_TEXT_FILE = 64 * 1024;
 
 export type ReadResult = { ok: true; text: string } | { ok: false; error: string };
 
 /** One read buffer for every attribute (start-up reads ~12,000 of them on 4096 VFs; one allocation each showed in GC). */
 let attrBuf = Buffer.allocUnsafe(4096);
 
-/** Read a small attribute file the way upstream does (O_NOFOLLOW, reject nlink > 1). */
+/**
+ * Read a small attribute file the way upstream does (O_NOFOLLOW, reject nlink > 1), at most `maxBytes` of it. The open
+ * does not block and only a regular file is read: a FIFO or a device node planted in the tree is an error, not a hang.
+ */
 export function readAttr(p: string, maxBytes = 4096): ReadResult {
   let fd: number;
   try {
-    fd = fs.openSync(p, O_RDONLY | O_NOFOLLOW);
+    fd = fs.openSync(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (e) {
     return { ok: false, error: (e as NodeJS.ErrnoException).code ?? String(e) };
   }
@@ -21,6 +28,7 @@ export function readAttr(p: string, maxBytes = 4096): ReadResult {
     const st = fs.fstatSync(fd);
     if (st.nlink > 1) return { ok: false, error: 'hard-linked' };
     if (st.isDirectory()) return { ok: false, error: 'EISDIR' };
+    if (!st.isFile()) return { ok: false, error: 'not a regular file' };
     if (attrBuf.length < maxBytes) attrBuf = Buffer.allocUnsafe(maxBytes);
     const n = fs.readSync(fd, attrBuf, 0, maxBytes, 0);
     return { ok: true, text: attrBuf.toString('latin1', 0, n) };
@@ -31,20 +39,17 @@ export function readAttr(p: string, maxBytes = 4096): ReadResult {
   }
 }
 
-/** Read a file following links (for files such as `physfn/uevent` whose path goes through a link). */
+/** Read a regular file of at most 64 KiB following links (for files such as `physfn/uevent` whose path goes through a link). */
 export function readText(p: string): ReadResult {
-  try {
-    return { ok: true, text: fs.readFileSync(p, 'latin1') };
-  } catch (e) {
-    return { ok: false, error: (e as NodeJS.ErrnoException).code ?? String(e) };
-  }
+  const r = readBounded(p, { maxBytes: MAX_TEXT_FILE });
+  return r.ok ? { ok: true, text: r.data.toString('latin1') } : { ok: false, error: r.code === 'ENOTREG' || r.code === 'EFBIG' ? r.why : r.code };
 }
 
 /** Upstream's availability probe of a VFIO group node: open read-write without following links, reject hard links. */
 export function probeOpenRw(p: string): string | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(p, O_RDWR | O_NOFOLLOW);
+    fd = fs.openSync(p, O_RDWR | O_NOFOLLOW | O_NONBLOCK);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code ?? String(e);
   }

@@ -3,13 +3,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseCpuList } from './cpus.js';
+import type { OpenFn } from './fd-reserve.js';
+import { readBounded } from '../config/safe-read.js';
+
+const { O_RDONLY } = fs.constants;
+const openSync: OpenFn = (p, flags, mode) => fs.openSync(p, flags, mode);
+/** /proc/<pid>/stat and friends are a line or a few: anything past 64 KiB is not one of them. */
+const MAX_PROC_FILE = 64 * 1024;
 
 // read on every grant (the ledger records the owner's start time): open/read/close into one buffer, instead of
 // readFileSync's open/fstat/read/read/close and a fresh buffer (bench: ~40 % less time in processStartTime)
 let statBuf = Buffer.allocUnsafe(4096);
 
-function readSmall(p: string): string {
-  const fd = fs.openSync(p, 'r');
+function readSmall(p: string, open: OpenFn = openSync): string {
+  const fd = open(p, O_RDONLY);
   try {
     let n = 0;
     for (;;) {
@@ -17,6 +24,7 @@ function readSmall(p: string): string {
       if (r === 0) break;
       n += r;
       if (n === statBuf.length) {
+        if (n >= MAX_PROC_FILE) break;
         const bigger = Buffer.allocUnsafe(statBuf.length * 2);
         statBuf.copy(bigger, 0, 0, n);
         statBuf = bigger;
@@ -29,27 +37,49 @@ function readSmall(p: string): string {
 }
 
 /**
- * Field `n` (1-based, n >= 3) of /proc/<pid>/stat as text; undefined when the process does not exist. The command
- * name (field 2) may hold spaces and parentheses, so fields are counted after the last ')'.
+ * The fields of /proc/<pid>/stat from field 3 on (index 0 = field 3): the command name (field 2) may hold spaces and
+ * parentheses, so fields are counted after the last ')'. Gone (no such process), or unknown (the read failed for
+ * another reason, e.g. EMFILE: the process may well be alive). `open` lets a caller supply descriptors from a reserve.
  */
-function statField(pidsRoot: string, pid: number, n: number): string | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+function readStat(pidsRoot: string, pid: number, open: OpenFn): { kind: 'ok'; fields: string[] } | { kind: 'gone' } | { kind: 'unknown'; error: string } {
+  if (!Number.isInteger(pid) || pid <= 0) return { kind: 'gone' };
   let text: string;
   try {
-    text = readSmall(path.join(pidsRoot, String(pid), 'stat'));
-  } catch {
-    return undefined;
+    text = readSmall(path.join(pidsRoot, String(pid), 'stat'), open);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    return code === 'ENOENT' || code === 'ESRCH' ? { kind: 'gone' } : { kind: 'unknown', error: code };
   }
   const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  // after ") " come fields 3 (state), 4, ...
-  const f = text.slice(close + 2).split(' ')[n - 3];
+  if (close < 0) return { kind: 'unknown', error: 'unreadable stat line' };
+  return { kind: 'ok', fields: text.slice(close + 2).split(' ') };
+}
+
+/** Field `n` (1-based, n >= 3) of /proc/<pid>/stat as text; undefined when the process does not exist or cannot be read. */
+function statField(pidsRoot: string, pid: number, n: number): string | undefined {
+  const r = readStat(pidsRoot, pid, openSync);
+  const f = r.kind === 'ok' ? r.fields[n - 3] : undefined;
   return f !== undefined && /^[0-9]+$/.test(f) ? f : undefined;
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), as text; undefined when the process does not exist. */
+/**
+ * What /proc says about a pid: alive with its start time (field 22 of stat, clock ticks since boot, as text), gone
+ * (no such process), or unknown (the read failed for another reason: callers that free resources must not take
+ * this as an exit).
+ */
+export type StartTime = { kind: 'alive'; startTime: string } | { kind: 'gone' } | { kind: 'unknown'; error: string };
+
+export function readStartTime(pidsRoot: string, pid: number, open: OpenFn = openSync): StartTime {
+  const r = readStat(pidsRoot, pid, open);
+  if (r.kind !== 'ok') return r;
+  const st = r.fields[22 - 3];
+  return st !== undefined && /^[0-9]+$/.test(st) ? { kind: 'alive', startTime: st } : { kind: 'unknown', error: 'unreadable stat line' };
+}
+
+/** Start time of a live process, as text; undefined when it does not exist or cannot be read. */
 export function processStartTime(pidsRoot: string, pid: number): string | undefined {
-  return statField(pidsRoot, pid, 22);
+  const r = readStartTime(pidsRoot, pid);
+  return r.kind === 'alive' ? r.startTime : undefined;
 }
 
 /** True when `pid` runs and is the same process that had `startTime` (not a reused pid). */
@@ -57,14 +87,20 @@ export function isSameProcess(pidsRoot: string, pid: number, startTime: string):
   return processStartTime(pidsRoot, pid) === startTime;
 }
 
+/**
+ * False only when the process is known to be gone or replaced by another one; a failed read (EMFILE, ...) keeps it
+ * alive. For code that frees what the process holds: freeing on a failed read would hand its VFs out twice.
+ */
+export function mayBeSameProcess(pidsRoot: string, pid: number, startTime: string, open: OpenFn = openSync): boolean {
+  const r = readStartTime(pidsRoot, pid, open);
+  return r.kind === 'unknown' || (r.kind === 'alive' && r.startTime === startTime);
+}
+
 /** This boot's id (a ledger from another boot names processes that no longer exist); undefined if unreadable. */
 export function bootId(pidsRoot: string): string | undefined {
-  try {
-    const t = fs.readFileSync(path.join(pidsRoot, 'sys', 'kernel', 'random', 'boot_id'), 'utf8').trim();
-    return t || undefined;
-  } catch {
-    return undefined;
-  }
+  const r = readBounded(path.join(pidsRoot, 'sys', 'kernel', 'random', 'boot_id'), { maxBytes: 64 });
+  const t = r.ok ? r.data.toString('latin1').trim() : '';
+  return /^[0-9a-f-]{1,64}$/.test(t) ? t : undefined;
 }
 
 /** The unified (v2) cgroup path of a /proc/<pid>/cgroup text, else the first controller's. */

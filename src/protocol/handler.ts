@@ -6,7 +6,7 @@ import { readCString, sanitisedNameLength, readDeviceNum, readInstanceRequest } 
 import { buildPfReplies, type SectionReplies, type PfReplies } from './replies.js';
 import { SectionReplyCache } from './reply-cache.js';
 import type { PfInfo } from '../platform/pfs.js';
-import type { Allocator, Section, ClientFacts } from '../sections/allocator.js';
+import type { Allocator, Holder, PodRef, Section, ClientFacts } from '../sections/allocator.js';
 
 /** Pre-encoded BAD replies (they depend only on the server version). */
 export interface BadReplies {
@@ -55,7 +55,15 @@ export interface Session {
   /** What the edge read about this client for grant rules, cached for the connection (with the reader it came from). */
   client?: ClientFacts;
   clientFrom?: ClientReader;
+  /** Which socket the connection came in on: undefined = the client socket, else that listener's tag. */
+  via?: string;
 }
+
+/**
+ * Which sections a SECTION_GET may be granted, decided outside the protocol (the kubelet plugin's managed mode):
+ * `among` = only these (and the holder's pod), `refuse` = none, with the reason for the log; undefined = as usual.
+ */
+export type GrantScope = { among: readonly Section[]; pod?: PodRef } | { refuse: string } | undefined;
 
 /** Reads what the grant rules need about a client pid (from /proc, at the edge); set only when rules need it. */
 export type ClientReader = (pid: number) => ClientFacts;
@@ -73,6 +81,8 @@ export interface ServeContext {
   clientReader?: ClientReader;
   /** BAD replies of refusals by a rule ("No section available: <reason>"), encoded once per distinct reason. */
   ruleRefusals: Map<string, Buffer>;
+  /** Narrows or refuses a grant (set only when something needs it: the plain path pays nothing). */
+  scope?: (session: Session, processName: string) => GrantScope;
 }
 
 /** Everything the handler answers from, for `allocator`'s sections and the PF table `pfs`. */
@@ -168,9 +178,19 @@ function sectionGet(frame: Buffer, s: Session, ctx: ServeContext): Buffer {
     s.client = read(s.pid);
     s.clientFrom = read;
   }
-  const g = ctx.allocator.tryAcquire({
+  const holder: Holder = {
     connId: s.connId, pid: s.pid, uid: s.uid, gid: s.gid, processName, since: Date.now(), requests: 1, client: read ? s.client : undefined,
-  });
+  };
+  const scope = ctx.scope?.(s, processName);
+  if (scope && 'refuse' in scope) {
+    // observers (event ring, metrics) see it as the allocator's refusals; the client gets the plain text (the
+    // reason names pids and pods: one encoded reply per reason would not stay bounded)
+    ctx.allocator.emit('refuse', holder, scope.refuse, true);
+    ctx.onNote?.(s, 'no_section', { processName, reason: scope.refuse });
+    return ctx.bad.noSection;
+  }
+  if (scope?.pod) holder.pod = scope.pod;
+  const g = ctx.allocator.tryAcquire(holder, scope?.among);
   const sec = g.section;
   if (!sec) {
     ctx.onNote?.(s, 'no_section', { processName, reason: g.reason });

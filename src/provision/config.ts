@@ -6,7 +6,8 @@ import { KNOWN_FILE_KEYS, MAX_POLICY } from '../config/settings.js';
 import { parseIntInRange } from '../config/numbers.js';
 import { parseBdf, formatBdf } from '../platform/pci.js';
 import { QatmgrError, ErrorCodes } from '../errors.js';
-import { SERVICE_ORDER, sortServices, type Service } from '../kernel/services.js';
+import type { Service } from '../kernel/services.js';
+import { parseServicesValue } from '../config/services-enabled.js';
 import { parseIaaCrypto, type IaaCryptoSetting } from './idxd-config.js';
 
 export interface WantedServices {
@@ -47,32 +48,6 @@ export interface ProvisionConfig {
 
 function bad(msg: string): QatmgrError {
   return new QatmgrError(ErrorCodes.QATMGR_E_CONFIG_VALUE, msg);
-}
-
-/**
- * Parse ServicesEnabled leniently where upstream was brittle: any order and case, blanks around tokens,
- * `;` or `,` between them, quotes (already removed by the env-file parser; stray inner quotes are dropped).
- * Unknown tokens are an error naming file, line and value. Empty → undefined (kernel default kept).
- */
-export function parseServicesValue(entry: EnvEntry, file: string, warnings: string[]): Service[] | undefined {
-  const where = `${file}:${entry.line}`;
-  const text = entry.value.replace(/["']/g, '').trim();
-  if (text === '') return undefined;
-  const toks = text.split(/[;,]/).map((t) => t.trim().toLowerCase());
-  const set = new Set<Service>();
-  for (const t of toks) {
-    if (t === '') {
-      warnings.push(`${where}: ServicesEnabled="${entry.value}" has an empty item; ignored`);
-      continue;
-    }
-    if (!(SERVICE_ORDER as readonly string[]).includes(t)) {
-      throw bad(`${where}: ServicesEnabled="${entry.value}": unknown service "${t}"; services are ${SERVICE_ORDER.join(', ')} joined by ';' (e.g. sym;asym)`);
-    }
-    if (set.has(t as Service)) warnings.push(`${where}: ServicesEnabled="${entry.value}" names ${t} twice; counted once`);
-    set.add(t as Service);
-  }
-  if (set.size === 0) return undefined;
-  return sortServices(set);
 }
 
 function parseKernelVfs(entry: EnvEntry | undefined, lkcf: { value: string; where: string } | undefined): KernelVfRule {

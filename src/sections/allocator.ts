@@ -47,6 +47,17 @@ export interface Holder {
   local?: boolean | null;
   /** Indices (into the rules' shares) of the shares this holder counts against; set by the allocator. */
   shares?: readonly number[];
+  /** The Kubernetes pod and container of the holder (managed mode of the kubelet plugin); names may come later. */
+  pod?: PodRef;
+}
+
+/** A container of a Kubernetes pod: ids from its cgroup, names from the kubelet (null until known). */
+export interface PodRef {
+  uid: string | null;
+  containerId: string | null;
+  namespace: string | null;
+  name: string | null;
+  container: string | null;
 }
 
 export type ReleaseReason = 'put' | 'disconnect' | 'forced' | 'owner-exited';
@@ -89,6 +100,8 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
   private shareHeld: number[] = [];
   /** The NUMA nodes of each planned section's VFs, sorted (plans are replaced on rescan, so keyed by plan). */
   private readonly planNodes = new WeakMap<PlannedSection, number[]>();
+  /** Sections kept for someone else (by name, with who): no grant takes them unless asked for among a reservation's. */
+  private readonly kept = new Map<string, string>();
 
   constructor(plan: PlannedSection[]) {
     super();
@@ -208,33 +221,66 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return h;
   }
 
-  /** Grant a section: first fit, or by the configured rules; a refusal says why (and emits 'refuse'). */
-  tryAcquire(holder: Holder): Grant {
+  /**
+   * Set by the ledger: make a grant durable before it is answered. Called with the section already naming its new
+   * holder; a returned reason refuses the grant (the section goes back to its previous holder, or free).
+   */
+  commitGrant: ((section: Section, holder: Holder) => string | undefined) | undefined;
+
+  /**
+   * Grant a section: first fit, or by the configured rules, over the sections not kept for someone else; a refusal
+   * says why (and emits 'refuse'). With `among` (a kubelet reservation's sections), first fit among those only, kept
+   * or not: the kubelet decided who gets them, so NumaAware and shares do not (the holder still counts in shares).
+   * Every grant is made durable (commitGrant) before it is answered.
+   */
+  tryAcquire(holder: Holder, among?: readonly Section[]): Grant {
     const claimed = this.adoptedClaim?.(holder);
-    if (claimed && claimed.holder?.adopted) {
-      this.vacate(claimed);
-      this.hold(claimed, holder);
-      this.emit('grant', claimed, holder);
-      return { section: claimed };
+    if (claimed && claimed.holder?.adopted && (among === undefined || among.includes(claimed))) return this.commit(claimed, holder);
+    if (among) {
+      for (const s of among) {
+        if (s.holder === null && this.blockedReason(s) === undefined) return this.commit(s, holder);
+      }
+      return this.refuse(holder, this.refusalReason(among), false);
     }
     const r = this.rules;
     if (r.numa === 'off' && r.shares.length === 0) {
       for (const s of this.sections) {
-        if (s.holder === null && this.blockedReason(s) === undefined) {
-          s.holder = holder;
-          s.withheld = this.withheldNow(s);
-          this.emit('grant', s, holder);
-          return { section: s };
-        }
+        if (s.holder === null && this.blockedReason(s) === undefined && (this.kept.size === 0 || !this.kept.has(s.name))) return this.commit(s, holder);
       }
       return this.refuse(holder, this.refusalReason(), false);
     }
     return this.grantByRules(holder);
   }
 
+  /** Keep a section for `who` (e.g. "the kubelet plugin"): plain grants no longer take it; undefined gives it back. */
+  keep(name: string, who: string | undefined): void {
+    if (who === undefined) this.kept.delete(name);
+    else this.kept.set(name, who);
+  }
+
+  /** For whom a section is kept, or undefined. */
+  keptFor(name: string): string | undefined {
+    return this.kept.get(name);
+  }
+
+  /** Hold `s` for `holder` once the ledger has recorded it; if it cannot, put back what was there and refuse. */
+  private commit(s: Section, holder: Holder): Grant {
+    const before = s.holder;
+    if (before) this.vacate(s);
+    this.hold(s, holder);
+    const why = this.commitGrant?.(s, holder);
+    if (why !== undefined) {
+      this.vacate(s);
+      if (before) this.hold(s, before);
+      return this.refuse(holder, why, false);
+    }
+    this.emit('grant', s, holder);
+    return { section: s };
+  }
+
   /** First-fit grant (upstream): the lowest-numbered free, grantable section; null (and a 'refuse' event) when none. */
-  acquire(holder: Holder): Section | null {
-    return this.tryAcquire(holder).section;
+  acquire(holder: Holder, among?: readonly Section[]): Section | null {
+    return this.tryAcquire(holder, among).section;
   }
 
   private refuse(holder: Holder, reason: string, byRule: boolean): Grant {
@@ -269,7 +315,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     const list = this.sections;
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
-      if (s.holder !== null || this.blockedReason(s) !== undefined) continue;
+      if (s.holder !== null || this.blockedReason(s) !== undefined || this.kept.has(s.name)) continue;
       free++;
       if (first < 0) first = i;
       if (byNode && preferred < 0) {
@@ -291,9 +337,7 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     }
     const s = list[pick];
     if (numa !== 'off' && holder.client?.nodes !== undefined) holder.local = byNode ? pick === preferred || pick === local : null;
-    this.hold(s, holder);
-    this.emit('grant', s, holder);
-    return { section: s };
+    return this.commit(s, holder);
   }
 
   private reservedReason(free: number, mine: readonly number[]): string {
@@ -304,16 +348,20 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     return `the ${free} free section${free === 1 ? ' is' : 's are'} reserved (${owed.join('; ')})`;
   }
 
-  /** Human reason for "No section available" (all held, by whom; or out of service). */
-  refusalReason(): string {
-    const held = this.sections.filter((s) => s.holder !== null);
-    const blocked = this.sections.filter((s) => s.holder === null && this.blockedReason(s) !== undefined);
+  /** Human reason for "No section available" among `among` (default: all; all held, by whom; out of service; kept). */
+  refusalReason(among: readonly Section[] = this.sections): string {
+    const held = among.filter((s) => s.holder !== null);
+    const blocked = among.filter((s) => s.holder === null && this.blockedReason(s) !== undefined);
     const parts: string[] = [];
     if (held.length) {
       const pids = [...new Set(held.map((s) => s.holder!.pid))];
-      parts.push(`${held.length} of ${this.sections.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
+      parts.push(`${held.length} of ${among.length} sections held (pids ${pids.slice(0, 10).join(', ')}${pids.length > 10 ? ', …' : ''})`);
     }
     if (blocked.length) parts.push(`${blocked.length} out-of-service: ${this.blockedReason(blocked[0])}${blocked.length > 1 ? ', …' : ''}`);
+    if (among === this.sections && this.kept.size) {
+      const free = among.filter((s) => s.holder === null && this.kept.has(s.name));
+      if (free.length) parts.push(`${free.length} free but kept for ${this.kept.get(free[0].name)}${new Set(free.map((s) => this.kept.get(s.name))).size > 1 ? ' and others' : ''}`);
+    }
     return parts.join('; ') || 'no sections';
   }
 

@@ -1,7 +1,8 @@
 // Tell when a process (pid + start time) exits: a pidfd polled on the event loop where the kernel has one, else a bounded /proc poll.
 
 import { pidfdOpen, closeFd, watchReadable, ERRNO } from '../native/unix-dgram.js';
-import { isSameProcess } from '../platform/processes.js';
+import { mayBeSameProcess } from '../platform/processes.js';
+import type { OpenFn } from '../platform/fd-reserve.js';
 
 export type WatchMethod = 'pidfd' | 'proc-poll';
 
@@ -19,6 +20,8 @@ export interface OwnerWatchOptions {
   pollMs?: number;
   /** Never use pidfd (tests of the fallback; kernels before 5.3). */
   noPidfd?: boolean;
+  /** How /proc/<pid>/stat is opened (a descriptor reserve at the fd limit); default fs.openSync. */
+  open?: OpenFn;
 }
 
 export class OwnerWatch {
@@ -44,7 +47,7 @@ export class OwnerWatch {
       const r = pidfdOpen(pid);
       if ('fd' in r) {
         // the pid may have been reused between the caller's check and the open: check again on the pidfd's process
-        if (!isSameProcess(this.opts.pidsRoot, pid, startTime)) {
+        if (!mayBeSameProcess(this.opts.pidsRoot, pid, startTime, this.opts.open)) {
           closeFd(r.fd);
           setImmediate(onExit);
           return 'pidfd';
@@ -82,7 +85,8 @@ export class OwnerWatch {
       let polling = 0;
       for (const w of [...this.watched]) {
         if (w.method !== 'proc-poll') continue;
-        if (!isSameProcess(this.opts.pidsRoot, w.pid, w.startTime)) this.fire(w);
+        // a /proc read that fails (EMFILE) is not an exit: the section stays held until the process is seen gone
+        if (!mayBeSameProcess(this.opts.pidsRoot, w.pid, w.startTime, this.opts.open)) this.fire(w);
         else polling++;
       }
       if (polling === 0 && this.pollTimer) {

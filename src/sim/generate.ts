@@ -195,7 +195,8 @@ function writeProc(w: Writer, host: SimHost): void {
 function clearDir(dir: string, force: boolean): void {
   if (!fs.existsSync(dir)) return;
   const entries = fs.readdirSync(dir);
-  if (entries.length === 0) return;
+  // the run directory alone may be there first: the daemon locks it before it lays the host down
+  if (entries.every((e) => e === 'run')) return;
   if (!entries.includes(SIM_MARKER)) {
     throw new QatmgrError(ErrorCodes.QATMGR_E_SIM_SPEC, `${dir} exists and is not a simulated host (no ${SIM_MARKER}); refusing to overwrite it`);
   }

@@ -66,12 +66,25 @@ function track(proc: ChildProcess): Proc {
   };
 }
 
+/** Resource limits to start the daemon under (the shell's ulimit, then exec). */
+export interface DaemonLimits {
+  /** RLIMIT_NOFILE (ulimit -n). */
+  nofile?: number;
+  /** RLIMIT_FSIZE in KiB (ulimit -f): writes past it fail with EFBIG, as a full disk fails them. */
+  fsizeKb?: number;
+}
+
 /** The daemon in the foreground at debug level 1 (JSON lines), with the given flags and extra environment. */
-export function spawnDaemon(args: string[], env: Record<string, string | undefined> = {}, foreground = true): Proc {
+export function spawnDaemon(args: string[], env: Record<string, string | undefined> = {}, foreground = true, limits: DaemonLimits = {}): Proc {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const k of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID']) if (!(k in env)) delete e[k];
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k];
-  return track(spawn(process.execPath, [DAEMON, ...(foreground ? ['--foreground'] : []), '-d', '1', ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const argv = [DAEMON, ...(foreground ? ['--foreground'] : []), '-d', '1', ...args];
+  const ulimits = [limits.nofile !== undefined ? `ulimit -n ${limits.nofile}` : '', limits.fsizeKb !== undefined ? `ulimit -f ${limits.fsizeKb}` : ''].filter(Boolean);
+  const proc = ulimits.length
+    ? spawn('/bin/sh', ['-c', `${ulimits.join(' && ')} && exec "$0" "$@"`, process.execPath, ...argv], { env: e, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  return track(proc);
 }
 
 /** Resolves once a connection to `socket` succeeds (ms waited), rejects after `timeoutMs`. */

@@ -54,3 +54,32 @@ export class RawConn {
     this.sock.destroy();
   }
 }
+
+/**
+ * `n` connections that send nothing (or `first` once each); the daemon may close some. Resolves once all connected.
+ * A connect refused with EAGAIN (the listen backlog is full on a busy machine) is tried again, so all `n` arrive.
+ */
+export async function connectMany(path: string, n: number, first?: Buffer): Promise<{ socks: net.Socket[]; closed(): number; close(): void }> {
+  const socks: net.Socket[] = [];
+  const gone = new Set<net.Socket>();
+  const one = (tries = 0): Promise<void> => new Promise<void>((resolve) => {
+    const s = net.connect(path);
+    let connected = false;
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (!connected && e.code === 'EAGAIN' && tries < 200) {
+        s.destroy();
+        setTimeout(() => void one(tries + 1).then(resolve), 10);
+      }
+      /* otherwise: closed by the daemon, counted by the caller */
+    });
+    s.once('connect', () => { connected = true; socks.push(s); if (first) s.write(first); resolve(); });
+    s.once('close', () => { if (connected) gone.add(s); else if (tries >= 200) resolve(); });
+    s.resume(); // replies are dropped; reading them is how a close by the daemon is seen
+  });
+  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => one()));
+  return {
+    socks,
+    closed: () => gone.size,
+    close: () => { for (const s of socks) s.destroy(); },
+  };
+}

@@ -56,8 +56,48 @@ export async function startDaemon(spec = 'default', extra: string[] = []): Promi
   };
 }
 
-const HOLDER_SCRIPT = `
-import { QatClient } from ${JSON.stringify(CLIENT)};
+let publicDir: string | undefined;
+
+/**
+ * dist/ and the production dependencies copied into a directory every user can read: code run as another user
+ * (uid 65534) must not depend on where the checkout lives (a clone in a mode-0700 `mktemp -d` is not traversable by
+ * nobody). Made once per test file, removed at exit.
+ */
+export function publicRuntime(): string {
+  if (publicDir) return publicDir;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qatmgr-public-'));
+  fs.chmodSync(dir, 0o755);
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  const seen = new Set<string>();
+  const want = (pkgJson: string): string[] => {
+    const j = JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    return [...Object.keys(j.dependencies ?? {}), ...Object.keys(j.optionalDependencies ?? {})];
+  };
+  const queue = want(path.join(ROOT, 'package.json'));
+  while (queue.length) {
+    const name = queue.shift()!;
+    const from = path.join(ROOT, 'node_modules', name);
+    if (seen.has(name) || !fs.existsSync(from)) continue;
+    seen.add(name);
+    fs.cpSync(from, path.join(dir, 'node_modules', name), { recursive: true });
+    queue.push(...want(path.join(from, 'package.json')));
+  }
+  // readable whatever the umask of the clone was
+  const open = (p: string): void => {
+    const st = fs.lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    fs.chmodSync(p, st.isDirectory() ? 0o755 : st.mode | 0o444);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) open(path.join(p, e));
+  };
+  open(dir);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  publicDir = dir;
+  return dir;
+}
+
+const holderScript = (client: string): string => `
+import { QatClient } from ${JSON.stringify(client)};
 const [sock, name] = process.argv.slice(-2);
 process.title = name;
 const c = await QatClient.connect(sock);
@@ -87,7 +127,8 @@ export interface Holder {
 
 /** A separate process doing libqat's start-up handshake under process name (and comm) `name`, then waiting. */
 export async function startHolder(socket: string, name: string, as: { uid?: number; gid?: number } = {}): Promise<Holder> {
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', HOLDER_SCRIPT, '--', socket, name], { stdio: ['pipe', 'pipe', 'inherit'], cwd: '/', ...as });
+  const client = as.uid !== undefined ? path.join(publicRuntime(), 'dist', 'src', 'client', 'qatclient.js') : CLIENT;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', holderScript(client), '--', socket, name], { stdio: ['pipe', 'pipe', 'inherit'], cwd: '/', ...as });
   const lines = readline.createInterface({ input: proc.stdout! });
   const queue: string[] = [];
   let waiter: ((l: string) => void) | null = null;
@@ -122,7 +163,8 @@ export interface Run {
 /** Run qatctl as a separate process (optionally as another uid/gid). */
 export function qatctl(args: string[], opts: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [QATCTL, ...args], { uid: opts.uid, gid: opts.gid, env: { ...process.env, ...opts.env }, cwd: '/' });
+    const qatctlJs = opts.uid !== undefined ? path.join(publicRuntime(), 'dist', 'daemon', 'qatctl.js') : QATCTL;
+    const p = spawn(process.execPath, [qatctlJs, ...args], { uid: opts.uid, gid: opts.gid, env: { ...process.env, ...opts.env }, cwd: '/' });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });

@@ -64,7 +64,9 @@ describe('daemon start-up and shutdown', () => {
     try {
       const r = await runDaemonToExit(['--foreground', ...hostArgs(a.host)]);
       expect(r.code).toBe(255);
-      expect(r.stderr).toMatch(/another qatmgr is already serving this socket/);
+      // the second daemon stops at the run directory's lock, before it looks at the socket
+      expect(r.stderr).toContain(`Another qatmgr is running -- pid=${a.proc.pid}: it holds the run directory ${a.host.roots.run}`);
+      expect(r.stderr).toContain('[QATMGR_E_RUN_DIR_BUSY]');
       expect(await canConnect(a.socket)).toBe(true);
     } finally {
       await a.stop('SIGKILL');

@@ -76,13 +76,27 @@ describe('framing', () => {
     await c.close();
   });
 
-  it('closes connections beyond --max-connections and keeps serving the others', async () => {
-    const conns = await Promise.all(Array.from({ length: 8 }, () => QatClient.connect(d.socket)));
-    await Promise.all(conns.map((c) => c.numPfs()));
+  it('at --max-connections closes the connection idle longest (holding no section) for a newcomer', async () => {
+    const conns: QatClient[] = [];
+    for (let i = 0; i < 8; i++) {
+      conns.push(await QatClient.connect(d.socket));
+      await conns[i].numPfs();
+    }
+    for (const c of conns.slice(1)) await c.numPfs(); // conns[0] is now the one idle longest
+    const extra = await QatClient.connect(d.socket);
+    expect(await extra.numPfs()).toBe(2);
+    await expect(conns[0].numPfs()).rejects.toThrow();
+    expect(await conns[1].numPfs()).toBe(2);
+    await Promise.all([...conns.slice(1), extra].map((c) => c.close()));
+  });
+
+  it('at --max-connections refuses a newcomer when every open connection holds a section', async () => {
+    const holders = await Promise.all(Array.from({ length: 8 }, () => QatClient.connect(d.socket)));
+    for (const h of holders) await h.sectionGet('SSL');
     const extra = await RawConn.open(d.socket);
     await extra.closedAt;
-    expect(await conns[0].numPfs()).toBe(2);
-    await Promise.all(conns.map((c) => c.close()));
+    expect(await holders[0].numDevices()).toBe(2);
+    await Promise.all(holders.map((c) => c.close()));
   });
 });
 

@@ -107,6 +107,7 @@ describe('the npm package', () => {
     const files = info.files.map((f) => f.path);
     expect(files).toContain('dist/daemon/qatmgr.js');
     expect(files).toContain('units/qat.service');
+    expect(files).toContain('proto/deviceplugin/v1beta1/api.proto');
     expect(files.filter((f) => /^(test|bench|src|native|scripts)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
     // every compiled file has its source (no stale output of an older build)
     expect(files.filter((f) => f.startsWith('dist/') && !fs.existsSync(path.join(ROOT, f.replace(/^dist\//, '').replace(/\.js$/, '.ts'))))).toEqual([]);

@@ -9,10 +9,12 @@ import { normaliseBdf } from '../../admin/views.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatAge, formatTime, nodes } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
+import { podLabel } from './kubelet.js';
 
 const usage = `Usage: qatctl allocations [OPTIONS] [--bdf BDF] [--pid PID] [--section NAME]
 
-One row per held section: section, VFs, holder pid, user, process (comm), systemd unit or container,
+One row per held section: section, VFs, holder pid, user, process (comm), systemd unit or container (for a
+Kubernetes pod in managed mode: namespace/pod/container),
 NUMA nodes the process may run on vs. the VFs' nodes and whether the section is local to it (yes: every
 VF on one of its nodes; with NumaAware on, as decided at the grant), since when, requests served. Then the most recent
 refusals ("No section available") with the reason: who held the sections, which VFs were out of service.
@@ -66,7 +68,7 @@ export function allocationsTable(io: CliIo, rows: HolderView[], wide: boolean): 
   const header = ['SECTION', 'VFS', 'PID', 'USER', 'PROCESS', 'UNIT/CONTAINER', 'CPU NODES', 'VF NODES', 'LOCAL', 'SINCE', 'HELD', 'REQS'];
   if (wide) header.push('SHARES', 'INSTANCES', 'COMMAND');
   return table(io, header, rows.map((r) => {
-    const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, r.container ?? r.unit, nodes(r.clientNodes ?? r.numaNodes), nodes(r.vfNumaNodes),
+    const cells = [r.section, r.bdfs.join(','), r.pid, r.user, r.comm ?? `${r.processName} (gone)`, podLabel(r.pod) ?? r.container ?? r.unit, nodes(r.clientNodes ?? r.numaNodes), nodes(r.vfNumaNodes),
       r.local === null ? '-' : r.local ? 'yes' : 'no', `${formatTime(r.since)}${r.adopted ? ' (adopted)' : ''}`, formatAge(r.heldSeconds), r.requests];
     if (wide) cells.push(r.shares.join(',') || '-', r.instances.join(','), r.cmdline);
     return cells;

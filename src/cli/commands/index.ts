@@ -16,13 +16,14 @@ import { watchCommand } from './watch.js';
 import { metricsCommand } from './metrics.js';
 import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.js';
 import { completionCommand } from './completion.js';
+import { kubeletCommand } from './kubelet.js';
 import { accelCommand } from './accel.js';
 import { healthCommand } from './health.js';
 import { heartbeatRelayCommand } from './heartbeat-relay.js';
 
 export const COMMANDS: Command[] = [
   statusCommand, devicesCommand, healthCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
-  releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand, accelCommand,
+  kubeletCommand, releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand, accelCommand,
   heartbeatRelayCommand,
 ];
 COMMANDS.push(completionCommand(() => COMMANDS));

@@ -131,3 +131,14 @@ describe('operator settings in /etc/sysconfig/qat', () => {
     expect(err(['--config', withConfig('QATMGR_LOG_TARGET=syslog\n')])).toMatch(/:1: QATMGR_LOG_TARGET="syslog" is not one of auto, console, journal$/);
   });
 });
+
+describe('connection limits (issue 18)', () => {
+  it('takes --max-connections-per-uid and --admin-idle-timeout, and names a bad value', () => {
+    expect(run([]).maxConnectionsPerUid).toBeUndefined();
+    expect(run([]).adminIdleTimeoutMs).toBe(600_000);
+    const s = run(['--max-connections-per-uid', '8', '--admin-idle-timeout', '30s']);
+    expect([s.maxConnectionsPerUid, s.adminIdleTimeoutMs]).toEqual([8, 30_000]);
+    expect(err(['--max-connections-per-uid', '0'])).toBe('command line: --max-connections-per-uid="0" is not a number 1..1000000');
+    expect(err(['--admin-idle-timeout', '500ms'])).toMatch(/^command line: --admin-idle-timeout="500ms" is not a duration 1000\.\.2592000000 ms/);
+  });
+});

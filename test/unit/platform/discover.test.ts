@@ -85,6 +85,15 @@ describe('discovery', () => {
     expect(inv.vfs.filter((v) => v.group === '100').map((v) => v.bdf)).toEqual(['0000:6b:00.1']);
   });
 
+  it('does not open the group nodes with probe off (a manager in an unprivileged pod), so every VF is available', () => {
+    const g = simHost('4xxx:1x2');
+    const node = path.join(g.roots.dev, 'vfio', '101');
+    fs.rmSync(node);
+    fs.mkdirSync(node);
+    expect(discover(g.roots, log).vfs.map((v) => v.unavailable)).toEqual([undefined, 'EISDIR']);
+    expect(discover(g.roots, log, { probe: false }).vfs.map((v) => v.unavailable)).toEqual([undefined, undefined]);
+  });
+
   it('keeps a VF whose group node cannot be opened in its section without shifting the others (quirk 13)', () => {
     const g = simHost('4xxx:2x4,services=sym;asym');
     // 70:00.2 is group 105; a directory where the node should be makes the probe fail with EISDIR

@@ -39,17 +39,22 @@ describe('ledger file', () => {
       entries: [{ section: 'SSL_INT_0', vfs: ['0000:6b:00.1'], pid: 5, startTime: '77', uid: 1, gid: 2, processName: 'SSL', since: 3, adopted: false }],
     };
     writeLedger(file, data);
-    expect(readLedger(file, 'b')).toEqual({ kind: 'ok', data });
+    expect(readLedger(file, 'b')).toEqual({ kind: 'ok', data, damage: [] });
     expect(fs.existsSync(`${file}.tmp`)).toBe(false);
   });
 
-  it('calls text that is not JSON corrupt and names the parse error', () => {
-    expect(parseLedger('{"format": "qatmgr-ledger/1", "entr', undefined)).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^not JSON/) });
+  it('calls text that is not JSON corrupt, without quoting any of it', () => {
+    const r = parseLedger('root:x:0:0:root:/root:/bin/bash\n', undefined);
+    expect(r).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^line 1 is not JSON/) });
+    expect(JSON.stringify(r)).not.toContain('root:x');
   });
 
-  it('names the first bad field of an entry', () => {
-    const text = JSON.stringify({ format: LEDGER_FORMAT, entries: [{ section: 'SSL_INT_0', vfs: ['x'], pid: -4, startTime: '1', uid: 0, gid: 0, processName: 'a', since: 1 }] });
-    expect(parseLedger(text, undefined)).toEqual({ kind: 'corrupt', reason: 'entries[0].pid is not a process id' });
+  it('skips an entry with a bad field, names the field and what it still says, and keeps the others', () => {
+    const good = { section: 'SSL_INT_1', vfs: ['y'], pid: 9, startTime: '1', uid: 0, gid: 0, processName: 'a', since: 1 };
+    const text = JSON.stringify({ format: LEDGER_FORMAT, entries: [{ section: 'SSL_INT_0', vfs: ['x'], pid: 7, startTime: 'soon', uid: 0, gid: 0, processName: 'a', since: 1 }, good] });
+    const r = parseLedger(text, undefined);
+    expect(r).toMatchObject({ kind: 'ok', damage: [{ line: 1, reason: 'entries[0].startTime is not a clock-tick count', pid: 7, section: 'SSL_INT_0' }] });
+    expect(r.kind === 'ok' && r.data.entries.map((e) => e.section)).toEqual(['SSL_INT_1']);
   });
 
   it('calls a ledger of another format or another boot foreign', () => {
@@ -186,10 +191,11 @@ describe('restore after a restart', () => {
     fs.writeFileSync(file, 'garbage\n');
     const a = allocatorFor(sim.roots);
     const report = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() }).restore();
-    expect(report.problem).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^not JSON/) });
+    expect(report.problem).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^line 1 is not JSON/) });
     expect(report.problem!.movedTo).toMatch(/qatmgr\.ledger\.corrupt-/);
     expect(fs.readFileSync(report.problem!.movedTo!, 'utf8')).toBe('garbage\n');
-    expect(fs.existsSync(file)).toBe(false);
+    // an empty ledger takes its place at once
+    expect(readLedger(file, undefined)).toMatchObject({ kind: 'ok', data: { entries: [] }, damage: [] });
     expect(a.counts().held).toBe(0);
   });
 
@@ -260,19 +266,67 @@ describe('journal', () => {
     ledger.close();
   });
 
-  it('ignores a last line torn by a crash and reports a bad line in the middle by its number', () => {
+  it('ignores a last line torn by a crash, and skips a bad line in the middle, reported by its number, keeping the rest', () => {
     const head = JSON.stringify({ format: LEDGER_FORMAT, bootId: null, daemonPid: 1, writtenAt: 'x', entries: [] });
     const g = (section: string): string => JSON.stringify({ g: { section, vfs: ['0000:6b:00.1'], pid: 9, startTime: '5', uid: 0, gid: 0, processName: 'a', since: 1 } });
     const torn = `${head}\n${g('SSL_INT_0')}\n{"g":{"section":"SSL_IN`;
     const ok = parseLedger(torn, undefined);
     expect(ok.kind === 'ok' && ok.data.entries.map((e) => e.section)).toEqual(['SSL_INT_0']);
-    expect(parseLedger(`${head}\n${g('SSL_INT_0')}\ngarbage\n${g('SSL_INT_1')}\n`, undefined)).toMatchObject({ kind: 'corrupt', reason: expect.stringMatching(/^journal line 3 is not JSON/) });
-    expect(parseLedger(`${head}\n{"x":1}\n`, undefined)).toEqual({ kind: 'corrupt', reason: 'journal line 2 is neither a grant nor a release' });
+    const mid = parseLedger(`${head}\n${g('SSL_INT_0')}\ngarbage\n${g('SSL_INT_1')}\n`, undefined);
+    expect(mid).toMatchObject({ kind: 'ok', damage: [{ line: 3, reason: 'not JSON' }] });
+    expect(mid.kind === 'ok' && mid.data.entries.map((e) => e.section)).toEqual(['SSL_INT_0', 'SSL_INT_1']);
+    // a release whose section is not a name (the issue's {"r":5}) is skipped; the grant it would have undone stays
+    const rel = parseLedger(`${head}\n${g('SSL_INT_0')}\n{"r":5}\n{"x":1}\n`, undefined);
+    expect(rel).toMatchObject({ kind: 'ok', damage: [{ line: 3, reason: 'neither a grant nor a release' }, { line: 4, reason: 'neither a grant nor a release' }] });
+    expect(rel.kind === 'ok' && rel.data.entries.map((e) => e.section)).toEqual(['SSL_INT_0']);
   });
 
   it('still reads a version-1 ledger (one pretty-printed JSON document)', () => {
     const v1 = JSON.stringify({ format: 'qatmgr-ledger/1', bootId: 'b', daemonPid: 1, writtenAt: 'w', entries: [{ section: 'SSL_INT_2', vfs: ['0000:6b:00.3'], pid: 7, startTime: '1', uid: 0, gid: 0, processName: 'SSL', since: 1 }] }, null, 1);
     const r = parseLedger(v1, 'b');
     expect(r.kind === 'ok' && r.data.entries.map((e) => [e.section, e.pid, e.adopted])).toEqual([['SSL_INT_2', 7, false]]);
+  });
+});
+
+describe('reservations (format 3)', () => {
+  const reservation = { key: 'SSL_INT_1', resource: 'qat.intel.com/managed', sections: ['SSL_INT_1'], vfs: ['0000:6b:00.2', '0000:70:00.2'], since: 5, pod: { uid: 'u-1', containerId: 'c'.repeat(64), namespace: 'shop', name: 'web', container: 'nginx' } };
+
+  it('writes version 2 while there is no reservation and version 3 with the reservations in the header once there is one', () => {
+    const a = allocatorFor(sim.roots);
+    const list: typeof reservation[] = [];
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: a, log: silentLogger() });
+    l.setReservations(() => list);
+    l.persist();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]).format).toBe('qatmgr-ledger/2');
+    list.push(reservation);
+    l.reservationsChanged();
+    const head = JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[0]);
+    expect(head.format).toBe('qatmgr-ledger/3');
+    expect(head.reservations).toEqual([reservation]);
+    l.close();
+    const again = new Ledger({ file, pidsRoot: '/proc', allocator: allocatorFor(sim.roots), log: silentLogger() });
+    expect(again.restore().reservations).toEqual([reservation]);
+    again.close();
+  });
+
+  it('keeps the reservations on disk through a restart of a daemon that does not take them over', () => {
+    writeLedger(file, { format: 'qatmgr-ledger/3' as never, bootId: null, daemonPid: 1, writtenAt: '', entries: [], reservations: [reservation] });
+    const l = new Ledger({ file, pidsRoot: '/proc', allocator: allocatorFor(sim.roots), log: silentLogger() });
+    l.restore();
+    l.close();
+    expect(readLedger(file, undefined)).toMatchObject({ kind: 'ok', data: { format: 'qatmgr-ledger/3', reservations: [reservation] } });
+  });
+
+  it('names the first bad field of a reservation and drops the reservations only (held entries are kept)', () => {
+    const held = { section: 'SSL_INT_0', pid: 4242, startTime: '1', uid: 0, gid: 0, processName: 'SSL', since: 1767225600000, vfs: ['0000:6b:00.1'] };
+    const text = JSON.stringify({ format: 'qatmgr-ledger/3', entries: [held], reservations: [{ ...reservation, sections: [] }] });
+    const r = parseLedger(text, undefined);
+    expect(r.kind).toBe('ok');
+    if (r.kind !== 'ok') return;
+    expect(r.damage).toEqual([{ line: 1, reason: 'reservations[0].sections is not a list of section names' }]);
+    expect(r.data.entries.map((e) => e.section)).toEqual(['SSL_INT_0']);
+    expect(r.data.reservations).toBeUndefined();
+    const pod = parseLedger(JSON.stringify({ format: 'qatmgr-ledger/3', entries: [], reservations: [{ ...reservation, pod: { uid: 3 } }] }), undefined);
+    expect(pod.kind === 'ok' && pod.damage).toEqual([{ line: 1, reason: 'reservations[0].pod is not {uid, containerId, namespace, name, container}' }]);
   });
 });
