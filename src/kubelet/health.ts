@@ -98,6 +98,8 @@ export class MonitorDeviceHealth extends SysfsDeviceHealth {
 
   override refresh(): boolean {
     const vfs = super.refresh();
+    // the base constructor reads once before this.monitor is set
+    if (!this.monitor) return vfs;
     const now = this.monitor.states().map((p) => `${p.pf}=${p.state}`).join(',');
     const changed = now !== this.last;
     this.last = now;
