@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { ReadResult } from './fsio.js';
 
-const { O_RDONLY, O_NOFOLLOW } = fs.constants;
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 /** One buffer for every kept attribute: values are a few bytes, and reads never overlap (one thread). */
 const buf = Buffer.allocUnsafe(64);
@@ -12,8 +12,9 @@ const buf = Buffer.allocUnsafe(64);
  * Polling a file by path costs open+read+close (~6-9 µs each in Node here); a kept descriptor costs one pread
  * (~1 µs). A kernel attribute that goes away answers ENODEV (sysfs) or EIO (debugfs) on its old descriptor, and a
  * simulated one is emptied before it is removed: either way the descriptor is dropped and the path opened again,
- * so a file that was re-created (a device that restarted) is read from its new self. The first open refuses links
- * and hard-linked files, as fsio's readAttr does. Values longer than 64 bytes are cut (none of ours is).
+ * so a file that was re-created (a device that restarted) is read from its new self. The open refuses what fsio's
+ * readAttr refuses (a link in the last component, a hard-linked file, anything but a regular file) and does not block
+ * (a FIFO planted in the tree is an error, not a hang). Values longer than 64 bytes are cut (none of ours is).
  */
 export class KeptAttr {
   private fd = -1;
@@ -50,15 +51,16 @@ export class KeptAttr {
   private open(): string | undefined {
     let fd: number;
     try {
-      fd = fs.openSync(this.path, O_RDONLY | O_NOFOLLOW);
+      fd = fs.openSync(this.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     } catch (e) {
       return (e as NodeJS.ErrnoException).code ?? String(e);
     }
     try {
       const st = fs.fstatSync(fd);
-      if (st.nlink > 1 || st.isDirectory()) {
+      const bad = st.isDirectory() ? 'EISDIR' : st.nlink > 1 ? 'hard-linked' : !st.isFile() ? 'not a regular file' : undefined;
+      if (bad) {
         fs.closeSync(fd);
-        return st.isDirectory() ? 'EISDIR' : 'hard-linked';
+        return bad;
       }
     } catch (e) {
       fs.closeSync(fd);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { SimKernelFs } from '../../../src/sim/kernel.js';
 import { applyFault, inject } from '../../../src/sim/inject.js';
@@ -109,5 +110,19 @@ describe('the simulated health files (adf_sysfs.c, adf_sysfs_ras_counters.c, adf
     expect(read(path.join(pf(dir), 'qat', 'state'))).toBe('down\n');
     expect(() => parseSimSpec('4xxx:1x4,fault=reset@0')).toThrow(/fault "reset" is not one of/);
     expect(() => parseSimSpec('4xxx:1x4,fault=down')).toThrow(/fault "down" is not KIND@PF/);
+  });
+});
+
+describe('kept attribute descriptors (src/platform/kept-attr.ts)', () => {
+  it('refuses a FIFO, a hard-linked file and a symlink without blocking, naming why', () => {
+    const dir = simHost('4xxx:1x1');
+    const p = (n: string) => path.join(dir, n);
+    fs.writeFileSync(p('a'), '1\n');
+    fs.linkSync(p('a'), p('b'));
+    fs.symlinkSync(p('a'), p('c'));
+    execFileSync('mkfifo', [p('fifo')]);
+    expect(new KeptAttr(p('b')).read()).toEqual({ ok: false, error: 'hard-linked' });
+    expect(new KeptAttr(p('c')).read()).toEqual({ ok: false, error: 'ELOOP' });
+    expect(new KeptAttr(p('fifo')).read()).toEqual({ ok: false, error: 'not a regular file' });
   });
 });
