@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { QatClient } from '../src/client/qatclient.js';
 import { AdminClient } from '../src/admin/client.js';
 import { renderTable } from '../src/text/table.js';
+import { cpuMs } from './lib.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DAEMON = path.join(HERE, '..', 'daemon', 'qatmgr.js');
@@ -39,14 +40,6 @@ async function startDaemon(args: string[], run: string): Promise<Running> {
 function spawnSyncNode(args: string[], quiet = false): number {
   const r = spawnSync(process.execPath, args, { stdio: quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'] });
   return r.status ?? -1;
-}
-
-/** CPU time (ms) a process has used so far, from /proc/<pid>/stat utime + stime. */
-function cpuMs(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  // fields 14 and 15 of stat (1-based) are utime and stime; `rest` starts at field 3
-  return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
 }
 
 /** `clients` workers, each: connect, full libqat handshake, disconnect (release), for `ms`; returns handshakes/s. */

@@ -30,7 +30,8 @@ export function buildC(): { loadgen: string; refmgr: string } {
 /** A simulated tree under bench/build/trees (generated once, reused). */
 export function tree(spec: string): string {
   const dir = path.join(BUILD, 'trees', spec.replace(/[^a-zA-Z0-9]+/g, '_'));
-  if (!fs.existsSync(path.join(dir, SIM_MARKER))) {
+  // trees written by an older simulator (no health files: no debugfs) are written again
+  if (!fs.existsSync(path.join(dir, SIM_MARKER)) || !fs.existsSync(path.join(dir, 'sys', 'kernel', 'debug'))) {
     generateHost(dir, parseSimSpec(spec), { force: fs.existsSync(dir) });
   }
   return dir;
@@ -132,6 +133,14 @@ export function median(xs: number[]): number {
   if (s.length === 0) return NaN;
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** CPU time (ms) a process has used so far, from /proc/<pid>/stat utime + stime (10 ms ticks). */
+export function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  // fields 14 and 15 of stat (1-based) are utime and stime; `rest` starts at field 3
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
 }
 
 /** VmRSS / VmHWM of a process in MB. */

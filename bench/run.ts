@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Preferred order; any other module found in dist/bench that exports run() follows, alphabetically. */
-const ORDER = ['handshake', 'startup', 'memory', 'ffi', 'provision', 'admin'];
+const ORDER = ['handshake', 'startup', 'memory', 'ffi', 'provision', 'admin', 'health'];
 const SKIP = new Set(['run', 'lib', 'replytable']);
 /** Long runs, only when named (`npm run bench -- soak`). */
 const OPT_IN = new Set(['soak']);

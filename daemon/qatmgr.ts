@@ -9,7 +9,6 @@ import { versionLine, RELEASE } from '../src/version.js';
 import { isQatmgrError } from '../src/errors.js';
 import { buildManager, statusLine, recountShares, type Manager } from '../src/manager.js';
 import { startAdmin, type AdminHandle } from '../src/admin/index.js';
-import { buildVfIndex, buildSectionFacts } from '../src/admin/views.js';
 import { prepareSocketPath } from '../src/server/listen.js';
 import { enterRunMode, type Lifecycle } from '../src/daemonize/daemonize.js';
 import { createNotifier, type Notifier } from '../src/systemd/notify.js';
@@ -119,6 +118,11 @@ async function main(): Promise<void> {
       kubelet = prepareKubelet({ manager, ledger, settings: settings.kubelet, restored: restored.reservations, log });
       const k = kubelet;
       admin.ctx.kubelet = () => k.view();
+      // every rescan (SIGHUP, qatctl rescan, a host change, a re-admission, a release) gives it the new pools, once
+      // the rescan has finished
+      manager.allocator.on('reshape', () => setImmediate(() => {
+        k.refresh().catch((e) => log.error({ event: 'kubelet_refresh_failed', err: errorText(e) }, `kubelet plugin after the rescan: ${errorText(e)}`));
+      }));
     }
     if (!act) await prepareSocketPath(settings.socketPath);
     await manager.server.listen();
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
     log.info({ event: 'stop', signal: sig }, `${sig}: closing the socket`);
     // the ledger stays: processes holding sections keep their VFs and the next daemon adopts them
     ledger.close();
+    manager.health.stop();
     Promise.allSettled([kubelet?.close(), manager.server.close(), admin.close(), ledger.flushed()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
 
   let reloading = false;
   /** Re-read settings and devices into the running manager; throws (changing nothing) when the new scan fails. */
-  const doRescan = (): unknown => {
+  const doRescan = (trigger: string): unknown => {
     if (reloading) throw new Error('a rescan is already running');
     reloading = true;
     notifier.reloading('rescanning devices and settings');
@@ -163,11 +168,7 @@ async function main(): Promise<void> {
       const out = parseDaemonArgs(process.argv.slice(2), process.env);
       if (out.kind !== 'run') return null;
       for (const w of out.settings.warnings) log.warn({ event: 'config' }, w);
-      const report = rescan(manager, out.settings, log);
-      // the admin API's per-VF and per-section facts are built from the plan: rebuild them for the new sections
-      admin.ctx.vfIndex = buildVfIndex(manager);
-      admin.ctx.sectionFacts = buildSectionFacts(manager, admin.ctx.vfIndex);
-      kubelet?.refresh().catch((e) => log.error({ event: 'kubelet_refresh_failed', err: errorText(e) }, `kubelet plugin after the rescan: ${errorText(e)}`));
+      const report = rescan(manager, out.settings, log, { trigger });
       log.level = levelForDebug(out.settings.debug);
       return report;
     } finally {
@@ -175,14 +176,26 @@ async function main(): Promise<void> {
       notifier.ready(status(manager));
     }
   };
-  admin.ctx.rescan = doRescan;
+  admin.ctx.rescan = () => doRescan('admin');
   process.on('SIGHUP', () => {
     try {
-      doRescan();
+      doRescan('sighup');
     } catch (e) {
       log.error({ event: 'rescan_failed', code: isQatmgrError(e) ? e.code : undefined }, `rescan failed, still serving the previous devices: ${errorText(e)}`);
     }
   });
+  // follow the host without SIGHUP: the settings stay as they are, only the devices are looked at again
+  const followHost = (trigger: string): void => {
+    if (reloading) return;
+    try {
+      rescan(manager, manager.settings, log, { trigger, allowEmpty: true });
+      queueStatus();
+    } catch (e) {
+      log.error({ event: 'rescan_failed', trigger, code: isQatmgrError(e) ? e.code : undefined }, `${trigger}: rescan failed, still serving the previous devices: ${errorText(e)}`);
+    }
+  };
+  manager.health.on('host', (why) => followHost(`host: ${why}`));
+  manager.health.on('readmit', (pfs) => followHost(`readmit PF ${pfs.join(', ')}`));
 
   // ready: the socket accepts, every handler is in place
   manager.readyMs = Date.now() - manager.startedAt;
@@ -193,6 +206,7 @@ async function main(): Promise<void> {
   preloadLogger(log);
   loadLibc();
   stopWatchdog = notifier.startWatchdog();
+  manager.health.start();
   // the one line -d 1 writes at start: what is served, where, with which policy (the details are at -d 2)
   const extras = [`policy ${settings.policy}`, settings.adminSocketPath ? `admin ${settings.adminSocketPath}` : 'no admin socket', admin.metricsAddress ? `metrics http://${admin.metricsAddress}/metrics` : ''].filter(Boolean);
   log.info({ event: 'ready', version: RELEASE, socket: settings.socketPath, activated: activated?.name, mode: lc.mode, policy: settings.policy, admin: settings.adminSocketPath, metrics: admin.metricsAddress, ms: manager.readyMs, watchdogMs: notifier.watchdogIntervalMs },

@@ -17,7 +17,7 @@ export const LADDER = [
   ['platform', 'libqat'],
   ['devices', 'idxd', 'daemonize', 'systemd', 'selftest'],
   ['sections', 'provision', 'sim', 'doctor'],
-  ['protocol', 'migrate'],
+  ['protocol', 'migrate', 'health'],
   ['server', 'client'],
   ['manager'],
   ['rescan', 'kubelet'],

@@ -50,7 +50,7 @@ for pair in sbin/qatmgr:qatmgr bin/qatctl:qatctl; do
   chmod 0755 "$ROOT/usr/${pair%%:*}"
 done
 
-install -m 0644 "$REPO/units/qat.service" "$REPO/units/qat.socket" "$REPO/units/qat-metrics.socket" "$ROOT/usr/lib/systemd/system/"
+install -m 0644 "$REPO/units/qat.service" "$REPO/units/qat.socket" "$REPO/units/qat-metrics.socket" "$REPO/units/qat-heartbeat.service" "$ROOT/usr/lib/systemd/system/"
 install -m 0644 "$REPO/units/qat.sysusers" "$ROOT/usr/lib/sysusers.d/qat.conf"
 install -m 0644 "$REPO/units/qat.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/qat.conf"
 install -m 0644 "$REPO/etc/udev/90-qat-vfio.rules" "$ROOT/usr/lib/udev/rules.d/"

@@ -13,6 +13,7 @@ import { schedGetAffinity } from './native/libc.js';
 import { createServeContext, type ServeContext } from './protocol/handler.js';
 import { formatVersion } from './protocol/constants.js';
 import { QatServer } from './server/server.js';
+import { HealthMonitor } from './health/monitor.js';
 import { lookupGroup } from './server/listen.js';
 import { QatmgrError, ErrorCodes, showValue } from './errors.js';
 import { processLabel } from './platform/processes.js';
@@ -32,10 +33,15 @@ export interface Manager {
   ledger?: { describe(): unknown };
   /** Time from the start of the build until the socket accepted, ms. */
   readyMs?: number;
+  /** A capability source as the daemon has it now (each scan asks again: a re-admitted VF is queried again). */
+  capabilities(): CapabilitySource;
+  /** The health loop (started by the daemon once it serves). */
+  health: HealthMonitor;
 }
 
 export interface BuildOptions {
-  capabilitySource?: CapabilitySource;
+  /** Where capabilities come from (default: each PF's qat/cfg_services); called once per scan. */
+  capabilities?: () => CapabilitySource;
   /** Serve this listening fd (socket activation). */
   listenFd?: number;
 }
@@ -101,7 +107,8 @@ export function applyGrantRules(m: Pick<Manager, 'allocator' | 'ctx' | 'inventor
 export function buildManager(settings: Settings, log: Logger, opts: BuildOptions = {}): Manager {
   const startedAt = Date.now();
   const inventory = discover(settings.roots, log, { probe: settings.vfioProbe });
-  const caps = opts.capabilitySource ?? new SysfsCapabilitySource(settings.roots);
+  const capabilities = opts.capabilities ?? ((): CapabilitySource => new SysfsCapabilitySource(settings.roots));
+  const caps = capabilities();
   const plan = buildPlan(inventory, settings.policy, (vf) => caps.capsFor(vf), { perNode: settings.numaAware !== 'off' });
   const rules = grantRules(settings, plan.length);
   if (caps instanceof SysfsCapabilitySource) {
@@ -168,7 +175,15 @@ export function buildManager(settings: Settings, log: Logger, opts: BuildOptions
     log.warn({ event: 'config', maxConnections: settings.maxConnections, sections: n.total }, `--max-connections ${settings.maxConnections} leaves little room beyond ${n.total} sections for NUM_PF_DEVS-only clients`);
   }
   log.debug({ event: 'plan', policy: settings.policy, sections: n.total, vfs: inventory.vfs.length, pfs: inventory.pfs.length, vm: inventory.vm }, `policy ${settings.policy}: ${n.total} sections over ${inventory.vfs.length} VFs of ${inventory.pfs.length} PFs`);
-  return { settings, inventory, allocator, server, ctx, startedAt };
+  const health = new HealthMonitor(settings.roots, allocator, inventory, settings.health, log);
+  health.on('change', (c) => {
+    const who = c.affected.length ? `; ${c.affected.length} held section(s) affected (pids ${[...new Set(c.affected.map((a) => a.pid))].join(', ')}), their holders keep their VFs` : '';
+    const what = c.to === 'unhealthy' || c.to === 'gone' ? `; its VFs are not handed out${who}` : c.from === 'unhealthy' || c.from === 'gone' ? '; its VFs are handed out again' : '';
+    log[c.to === 'healthy' ? 'info' : 'warn']({ event: 'pf_health', bdf: c.pf, from: c.from, to: c.to, reasons: c.reasons.map((r) => r.code), affected: c.affected.map((a) => ({ section: a.section, pid: a.pid })) }, `PF ${c.pf} ${c.from} -> ${c.to}${c.reason ? `: ${c.reason}` : ''}${what}`);
+    // sections served with a different VF set now: encode them in the background, not on the next grant
+    void ctx.replies.warmLater();
+  });
+  return { settings, inventory, allocator, server, ctx, startedAt, capabilities, health };
 }
 
 /** Descriptors kept out of the client connections' share: admin connections, metrics scrapes, and the daemon's own. */

@@ -1,8 +1,11 @@
-// A fixed-size ring of recent allocation events (grants, releases, forced releases, refusals, drains) for qatctl events.
+// A fixed-size ring of recent events (grants, releases, refusals, drains, PF health changes, rescans) for qatctl events.
 
-import type { Allocator, Holder, Section, ReleaseReason } from '../sections/allocator.js';
+import type { Allocator, Holder, Section, ReleaseReason, ReshapeInfo } from '../sections/allocator.js';
+import type { HealthMonitor, PfHealthChange } from '../health/monitor.js';
 
-export type EventKind = 'grant' | 'release' | 'forced-release' | 'refusal' | 'drain' | 'undrain';
+export type EventKind = 'grant' | 'release' | 'forced-release' | 'refusal' | 'drain' | 'undrain' | 'health' | 'rescan';
+
+export const EVENT_KINDS: EventKind[] = ['grant', 'release', 'forced-release', 'refusal', 'drain', 'undrain', 'health', 'rescan'];
 
 export interface AdminEvent {
   /** Increasing number, unique for the daemon's life (clients ask for events after a seq). */
@@ -15,10 +18,22 @@ export interface AdminEvent {
   uid: number | null;
   processName: string | null;
   bdfs: string[];
-  /** put | disconnect | forced | owner-exited for releases; the refusal or drain reason otherwise. */
+  /** put | disconnect | forced | owner-exited for releases; the refusal, drain, health or rescan reason otherwise. */
   reason: string | null;
   /** Refusals: who held the sections at the time, and which VFs were out of service. */
   detail?: RefusalDetail;
+  /** Health changes: the PF, its old and new state, why, and the holders affected. */
+  health?: HealthDetail;
+  /** Rescans: what asked for it and how the sections changed. */
+  rescan?: ReshapeInfo;
+}
+
+export interface HealthDetail {
+  pf: string;
+  from: string;
+  to: string;
+  reasons: string[];
+  affected: Array<{ section: string; pid: number }>;
 }
 
 export interface RefusalDetail {
@@ -36,7 +51,7 @@ export class EventRing {
   private head = 0;
   private nextSeq = 1;
   /** Counters that survive the ring's wrap-around (metrics). */
-  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number>, refusalsByReason: {} as Record<string, number>, numa: { local: 0, remote: 0, unknown: 0 } };
+  readonly totals = { grants: 0, releases: 0, forced: 0, refusals: 0, adoptions: 0, releasesByReason: {} as Record<string, number>, refusalsByReason: {} as Record<string, number>, numa: { local: 0, remote: 0, unknown: 0 }, healthTransitions: {} as Record<string, number>, rescans: 0 };
 
   constructor(readonly capacity = DEFAULT_EVENT_CAPACITY) {}
 
@@ -129,5 +144,27 @@ export function recordAllocatorEvents(a: Allocator, ring: EventRing): () => void
     a.off('adopt', onGrant);
     a.off('release', onRelease);
     a.off('refuse', onRefuse);
+  };
+}
+
+/** Record PF health changes and rescans (every reshape of the sections) in the ring; returns a function that stops. */
+export function recordHealthEvents(monitor: HealthMonitor, a: Allocator, ring: EventRing): () => void {
+  const onChange = (c: PfHealthChange): void => {
+    ring.totals.healthTransitions[c.to] = (ring.totals.healthTransitions[c.to] ?? 0) + 1;
+    ring.push({
+      kind: 'health', section: null, pid: null, uid: null, processName: null, bdfs: [c.pf],
+      reason: `${c.from} -> ${c.to}${c.reason ? `: ${c.reason}` : ''}`,
+      health: { pf: c.pf, from: c.from, to: c.to, reasons: c.reasons.map((r) => r.code), affected: c.affected.map((x) => ({ section: x.section, pid: x.pid })) },
+    });
+  };
+  const onReshape = (r: ReshapeInfo): void => {
+    ring.totals.rescans++;
+    ring.push({ kind: 'rescan', section: null, pid: null, uid: null, processName: null, bdfs: [], reason: `${r.trigger}: ${r.sectionsBefore} -> ${r.sectionsAfter} sections`, rescan: r });
+  };
+  monitor.on('change', onChange);
+  a.on('reshape', onReshape);
+  return () => {
+    monitor.off('change', onChange);
+    a.off('reshape', onReshape);
   };
 }

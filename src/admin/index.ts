@@ -4,7 +4,7 @@ import type { Manager } from '../manager.js';
 import { socketGid } from '../manager.js';
 import type { Logger } from '../log.js';
 import { prepareSocketPath } from '../server/listen.js';
-import { EventRing, recordAllocatorEvents } from './events.js';
+import { EventRing, recordAllocatorEvents, recordHealthEvents } from './events.js';
 import { buildVfIndex, buildSectionFacts, type AdminContext } from './views.js';
 import { buildMetrics, type AdminCounters } from './metrics.js';
 import { AdminServer } from './server.js';
@@ -24,11 +24,23 @@ export interface AdminHandle {
 export async function startAdmin(manager: Manager, log: Logger, opts: { version: string; metricsFd?: number }): Promise<AdminHandle> {
   const settings = manager.settings;
   const ring = new EventRing();
-  const stopRecording = recordAllocatorEvents(manager.allocator, ring);
+  const stopAllocator = recordAllocatorEvents(manager.allocator, ring);
+  const stopHealth = recordHealthEvents(manager.health, manager.allocator, ring);
   const vfIndex = buildVfIndex(manager);
   const ctx: AdminContext = {
     manager, ring, version: opts.version, adminSocketPath: settings.adminSocketPath ?? '', metricsAddress: null, vfIndex,
     sectionFacts: buildSectionFacts(manager, vfIndex),
+  };
+  // the per-VF and per-section facts are built from the plan: a rescan (any trigger) rebuilds them
+  const reindex = (): void => {
+    ctx.vfIndex = buildVfIndex(manager);
+    ctx.sectionFacts = buildSectionFacts(manager, ctx.vfIndex);
+  };
+  manager.allocator.on('reshape', reindex);
+  const stopRecording = (): void => {
+    stopAllocator();
+    stopHealth();
+    manager.allocator.off('reshape', reindex);
   };
   const counters: AdminCounters = { requests: new Map(), errors: new Map(), seconds: new Map(), closed: new Map() };
   const registry = buildMetrics(ctx, counters);

@@ -8,6 +8,7 @@ import { RELEASE, QATLIB_PROTOCOL } from '../version.js';
 import { readCString } from '../protocol/decode.js';
 import { LATENCY_BUCKETS_S, MAX_REQUEST_TYPE_COUNTED } from '../server/counters.js';
 import type { AdminContext } from './views.js';
+import { HEALTH_STATES } from '../health/state.js';
 import { RealKernelFs } from '../platform/kernelfs.js';
 import { readIdxdInventory, type IdxdInventory } from '../idxd/inventory.js';
 
@@ -160,6 +161,19 @@ function buildRegistry(ctx: AdminContext, admin: AdminCounters): Registry {
     name: 'qatmgr_admin_errors_total', help: 'Admin API error answers, by code', labelNames: ['code'], registers,
     collect() { this.reset(); for (const [code, n] of admin.errors) this.inc({ code }, n); },
   });
+  new Gauge({
+    name: 'qatmgr_pf_health', help: 'Health of each PF: 1 for its current state (healthy, degraded, unhealthy, gone), 0 for the others', labelNames: ['pf', 'state'], registers,
+    collect() {
+      this.reset();
+      for (const p of m.health.states()) for (const st of HEALTH_STATES) this.set({ pf: p.pf, state: st }, p.state === st ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'qatmgr_pf_health_transitions_total', help: 'PF health transitions, by the state entered', labelNames: ['to'], registers,
+    collect() { this.reset(); for (const [to, n] of Object.entries(ctx.ring.totals.healthTransitions)) this.inc({ to }, n); },
+  });
+  counter('qatmgr_rescans_total', 'Rescans of the devices (SIGHUP, qatctl rescan, host changes, re-admissions, releases of awaited sections)', () => ctx.ring.totals.rescans);
+  new Gauge({ name: 'qatmgr_health_poll_seconds', help: 'Time the last health poll took', registers, collect() { this.set(m.health.stats.lastMs / 1000); } });
   // DSA/IAA: read from sysfs once per scrape (both gauges share the read)
   let accel: { at: number; inv: IdxdInventory } | undefined;
   const readAccel = (): IdxdInventory => {

@@ -6,7 +6,8 @@ import type { PeerCred } from '../native/libc.js';
 import type { Registry } from 'prom-client';
 import { AdminError } from './wire.js';
 import { statusView, devicesView, sectionsView, allocationsView, normaliseBdf, type AdminContext } from './views.js';
-import type { EventKind } from './events.js';
+import { EVENT_KINDS, type EventKind } from './events.js';
+import { healthView, parseHeartbeatPush } from './health.js';
 import type { Logger } from '../log.js';
 import { RealKernelFs } from '../platform/kernelfs.js';
 import { readIdxdInventory } from '../idxd/inventory.js';
@@ -23,8 +24,6 @@ export interface OpSpec {
   summary: string;
   run(args: Record<string, unknown>, env: OpEnv): unknown;
 }
-
-const EVENT_KINDS: EventKind[] = ['grant', 'release', 'forced-release', 'refusal', 'drain', 'undrain'];
 
 function optInt(args: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const v = args[key];
@@ -76,6 +75,7 @@ export const OPS: Record<string, OpSpec> = {
   devices: { mutating: false, summary: 'PFs and their VFs with state', run: (_a, e) => devicesView(e.ctx) },
   accel: { mutating: false, summary: 'Intel DSA/IAA devices, groups, engines, wqs, iaa_crypto, zswap (read from sysfs now)', run: (_a, e) => readIdxdInventory(new RealKernelFs(), e.ctx.manager.settings.roots) },
   sections: { mutating: false, summary: 'the full plan: every section and its VFs', run: (_a, e) => sectionsView(e.ctx) },
+  health: { mutating: false, summary: 'every PF: healthy, degraded, unhealthy or gone, why, since when, its sources and affected holders', run: (_a, e) => healthView(e.ctx) },
   allocations: {
     mutating: false,
     summary: 'held sections with holder facts, and recent refusals',
@@ -91,7 +91,7 @@ export const OPS: Record<string, OpSpec> = {
   },
   events: {
     mutating: false,
-    summary: 'recent grants, releases, forced releases, refusals, drains (args: afterSeq, limit, kinds)',
+    summary: 'recent grants, releases, forced releases, refusals, drains, PF health changes, rescans (args: afterSeq, limit, kinds)',
     run: (a, e) => {
       const kindsRaw = a.kinds;
       let kinds: EventKind[] | undefined;
@@ -160,6 +160,14 @@ export const OPS: Record<string, OpSpec> = {
         e.log.warn({ event: 'undrain', bdf, section: s.name, by: who(e.cred) }, `VF ${bdf} back in service`);
       }
       return { bdf, section: s.name, outOfService: false, changed: was, holderPid: s.holder?.pid ?? null };
+    },
+  },
+  heartbeat: {
+    mutating: true,
+    summary: 'the privileged relay pushes heartbeat readings (args: intervalMs, samples: [{pf, status, sent, failed} | {pf, error}])',
+    run: (a, e) => {
+      const push = parseHeartbeatPush(a);
+      return e.ctx.manager.health.pushHeartbeat(push.samples, push.intervalMs, `${who(e.cred)}${push.source ? ` (${push.source})` : ''}`);
     },
   },
   rescan: {

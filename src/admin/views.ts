@@ -55,7 +55,7 @@ export interface VfPlanFacts {
   instances: string[];
 }
 
-export const VF_STATES = ['free', 'held', 'out-of-service', 'unavailable', 'unplanned'] as const;
+export const VF_STATES = ['free', 'held', 'out-of-service', 'withheld', 'unavailable', 'unplanned'] as const;
 export type VfState = (typeof VF_STATES)[number];
 
 function servicesOf(d: PlannedDevice): string[] {
@@ -89,8 +89,10 @@ export function vfState(ctx: AdminContext, f: VfPlanFacts): { state: VfState; re
   const a = ctx.manager.allocator;
   if (a.isOutOfService(f.vf.bdf)) return { state: 'out-of-service', reason: a.blockedReason(f.section!) ?? null };
   if (!f.section) return { state: 'unplanned', reason: 'left over by the policy: in no section' };
-  if (f.section.holder) return { state: 'held', reason: null };
+  const pfWhy = f.vf.pf ? a.pfWithheld(f.vf.pf.bdf) : undefined;
+  if (f.section.holder) return { state: 'held', reason: pfWhy && !f.section.withheld?.includes(f.vf.bdf) ? `holder affected: ${pfWhy}` : null };
   if (f.vf.unavailable !== undefined) return { state: 'unavailable', reason: f.vf.unavailable };
+  if (pfWhy) return { state: 'withheld', reason: pfWhy };
   const blocked = a.blockedReason(f.section);
   if (blocked) return { state: 'out-of-service', reason: blocked };
   return { state: 'free', reason: null };
@@ -117,6 +119,7 @@ export interface StatusView {
   connections: { open: number; accepted: number; rejected: number; evicted: number; held: number; overflowed: number; cap: number; perUid: number };
   ledger: unknown;
   events: { size: number; capacity: number; lastSeq: number };
+  health: { enabled: boolean; intervalMs: number; heartbeat: string; pfs: Record<string, number> };
 }
 
 export function statusView(ctx: AdminContext): StatusView {
@@ -150,7 +153,15 @@ export function statusView(ctx: AdminContext): StatusView {
     },
     ledger: ledger?.describe ? ledger.describe() : null,
     events: { size: ctx.ring.size, capacity: ctx.ring.capacity, lastSeq: ctx.ring.lastSeq },
+    health: healthSummary(m),
   };
+}
+
+function healthSummary(m: Manager): StatusView['health'] {
+  const counts: Record<string, number> = { healthy: 0, degraded: 0, unhealthy: 0, gone: 0 };
+  for (const p of m.health.states()) counts[p.state]++;
+  const v = m.health;
+  return { enabled: v.enabled, intervalMs: v.settings.intervalMs, heartbeat: v.heartbeatSource, pfs: counts };
 }
 
 export interface VfRow {
@@ -189,6 +200,8 @@ export interface PfRow {
   driver: string | null;
   family: string | null;
   numaNode: number | null;
+  /** The PF's health (null inside a VM). */
+  health: { state: string; reason: string; since: string } | null;
   vfs: VfRow[];
 }
 
@@ -200,14 +213,15 @@ export interface DevicesView {
 
 export function devicesView(ctx: AdminContext): DevicesView {
   const m = ctx.manager;
-  const pfs: PfRow[] = m.inventory.pfs.map((pf) => ({ bdf: pf.bdf, pkgId: pf.pkgId, driver: pf.driver, family: null, numaNode: null, vfs: [] }));
+  const health = new Map(m.health.states().map((h) => [h.pf, { state: h.state, reason: h.reason, since: h.since }]));
+  const pfs: PfRow[] = m.inventory.pfs.map((pf) => ({ bdf: pf.bdf, pkgId: pf.pkgId, driver: pf.driver, family: null, numaNode: null, health: health.get(pf.bdf) ?? null, vfs: [] }));
   const byPf = new Map(pfs.map((p) => [p.bdf, p]));
   let orphans: PfRow | undefined;
   for (const vf of m.inventory.vfs) {
     const row = vfRow(ctx, ctx.vfIndex.get(vf.bdf)!);
     let p = vf.pf ? byPf.get(vf.pf.bdf) : undefined;
     if (!p) {
-      orphans ??= { bdf: null, pkgId: null, driver: null, family: null, numaNode: null, vfs: [] };
+      orphans ??= { bdf: null, pkgId: null, driver: null, family: null, numaNode: null, health: null, vfs: [] };
       p = orphans;
     }
     p.family ??= vf.family.name;

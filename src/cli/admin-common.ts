@@ -65,6 +65,13 @@ export function applyOutput<T extends AdminOptionValues>(v: T, io: CliIo): T {
   return v;
 }
 
+/** --count of a watching command: a positive whole number, or Infinity when not given. */
+export function countOption(v: string | undefined): number {
+  if (v === undefined) return Infinity;
+  if (!/^\d+$/.test(v) || Number(v) === 0) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--count "${v}" is not a positive number`);
+  return Number(v);
+}
+
 /** --timeout in ms (the common duration syntax), 100 ms .. 10 min. */
 export function timeoutMs(v: { timeout?: string }): number {
   return durationOption('timeout', v.timeout, DEFAULT_TIMEOUT_MS, 100, 600_000);
@@ -101,7 +108,7 @@ export function table(io: CliIo, header: string[], rows: Cell[][], colours?: Arr
   return lines.map((l, i) => (l === '' ? l : i === first ? paint(l, 'bold') : paint(l, colours?.[i - first - 1]))).join('\n');
 }
 
-export const STATE_COLOUR: Record<string, Colour | undefined> = { held: 'yellow', free: 'green', 'out-of-service': 'red', unavailable: 'red', unplanned: 'dim' };
+export const STATE_COLOUR: Record<string, Colour | undefined> = { held: 'yellow', free: 'green', 'out-of-service': 'red', withheld: 'red', unavailable: 'red', unplanned: 'dim' };
 
 /** 3725 -> "1h02m", 75 -> "1m15s". */
 export function formatAge(seconds: number): string {

@@ -7,6 +7,7 @@ import { DEFAULT_ROOTS, simulatedRoots, rootsFromOptions, under, type Roots } fr
 import { readEnvFile, type EnvFile } from './envfile.js';
 import { parseIntInRange, parseDurationMs, DURATION_HELP } from './numbers.js';
 import { parseListenAddress, isLoopback } from './listen-address.js';
+import { DEBUGFS_UNDER_SYS } from '../kernel/health.js';
 import { usageErrorFromParseArgs } from './args.js';
 import { readShares, type ShareRule } from './shares.js';
 import { parseServicesValue } from './services-enabled.js';
@@ -52,6 +53,15 @@ export interface Settings {
   adminSocketPath: string | null;
   /** HTTP listener for Prometheus metrics; undefined = off (loopback only unless metricsAllowRemote). */
   metricsListen: { host: string; port: number } | undefined;
+  /** The health loop and following the host (docs/health.md). */
+  health: {
+    /** Time between looks, ms; 0 = off (no health, no following the host: upstream's behaviour). */
+    intervalMs: number;
+    /** How long a bad PF's sources must stay good before it is handed out again, ms. */
+    recoverMs: number;
+    heartbeat: 'auto' | 'debugfs' | 'relay' | 'off';
+    debugfsRoot: string;
+  };
   /** The operator allowed a non-loopback metrics address (`--metrics-allow-remote`). */
   metricsAllowRemote: boolean;
   /** Log line format: text on a terminal, JSON for machines; 'auto' decides from the stream. */
@@ -116,6 +126,10 @@ const OPTIONS = {
   'protocol-version': { type: 'string' },
   'admin-socket': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'health-interval': { type: 'string' },
+  'health-recover': { type: 'string' },
+  heartbeat: { type: 'string' },
+  'debugfs-root': { type: 'string' },
   'metrics-allow-remote': { type: 'boolean' },
   'log-format': { type: 'string' },
   'log-target': { type: 'string' },
@@ -161,6 +175,16 @@ Logs:
                              terminal and in the journal, json otherwise (default auto)
   --log-target=TARGET        console (stdout/stderr), journal (each line carries its syslog priority,
                              <N> prefix) or auto: journal when JOURNAL_STREAM names our stderr (default auto)
+
+Health and host changes (docs/health.md):
+  --health-interval=T        look at every PF's state, RAS counters and heartbeat, and at the host's VFs, this
+                             often (default 500ms, at least 100ms); 0 = never (no health, no following the host
+                             without SIGHUP); settings file key QATMGR_HEALTH_INTERVAL
+  --health-recover=T         hand a PF out again once it stayed good this long (default 3s; doubled per flap
+                             within a minute, up to 1m); key QATMGR_HEALTH_RECOVER
+  --heartbeat=MODE           auto (debugfs when readable, else the relay qatctl heartbeat-relay), debugfs, relay,
+                             off (default auto); key QATMGR_HEARTBEAT
+  --debugfs-root=DIR         debugfs (default <sysfs-root>/kernel/debug)
 
 Kubernetes (see docs/kubernetes.md):
   --kubelet-plugin           also serve the kubelet device-plugin API: VFs as qat.intel.com/<services>
@@ -351,6 +375,12 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
   if (adminOpt !== undefined && adminOpt.trim() === '') throw bad('command line: --admin-socket=""', "is empty; give a path or 'none'");
   const adminSocketPath = adminOpt === 'none' ? null : adminOpt ? path.resolve(cwd, adminOpt) : path.join(roots.run, 'qatmgr-admin.sock');
   if (adminSocketPath !== null && adminSocketPath === socketPath) throw bad(`command line: --admin-socket=${showValue(adminOpt ?? '')}`, 'is the client socket; the admin socket needs its own path');
+  const healthRaw = opt('health-interval', 'QATMGR_HEALTH_INTERVAL');
+  const healthIntervalMs = ms(healthRaw, 500, 0, 3_600_000);
+  if (healthIntervalMs > 0 && healthIntervalMs < 100) throw bad(healthRaw!.where, 'is below 100ms (0 turns the health loop off)');
+  const healthRecoverMs = ms(opt('health-recover', 'QATMGR_HEALTH_RECOVER'), 3000, 0, 3_600_000);
+  const heartbeat = choice(opt('heartbeat', 'QATMGR_HEARTBEAT'), ['auto', 'debugfs', 'relay', 'off'] as const, 'auto');
+  const debugfsRoot = o['debugfs-root'] ? path.resolve(cwd, o['debugfs-root']) : under(roots.sys, DEBUGFS_UNDER_SYS);
   let metricsListen: Settings['metricsListen'];
   const metricsRaw = opt('metrics-listen', 'QATMGR_METRICS_LISTEN');
   if (metricsRaw && metricsRaw.value.trim() !== '') {
@@ -389,6 +419,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, cwd = pr
       servicesEnabled: svc?.value,
       adminSocketPath,
       metricsListen,
+      health: { intervalMs: healthIntervalMs, recoverMs: healthRecoverMs, heartbeat, debugfsRoot },
       metricsAllowRemote,
       logFormat,
       logTarget,
@@ -441,4 +472,5 @@ function boundWarnings(warnings: string[], file: string): string[] {
 export const KNOWN_FILE_KEYS = new Set([
   'POLICY', 'ServicesEnabled', 'KernelVfs', 'LKCF_LIST', 'VFIO_DRIVER', 'QAT_USER_GROUP', 'NumaAware', 'Shares', 'IaaCrypto', 'AccelConfig',
   'QATMGR_DEBUG', 'QATMGR_LOG_FORMAT', 'QATMGR_LOG_TARGET', 'QATMGR_METRICS_LISTEN', 'QATMGR_METRICS_ALLOW_REMOTE', 'QATMGR_IDLE_TIMEOUT', 'QATMGR_MAX_CONNECTIONS',
+  'QATMGR_HEALTH_INTERVAL', 'QATMGR_HEALTH_RECOVER', 'QATMGR_HEARTBEAT',
 ]);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Roots } from '../config/roots.js';
 import type { VfInfo } from '../platform/discover.js';
 import { readAttr } from '../platform/fsio.js';
+import type { HealthMonitor } from '../health/index.js';
 
 /** The health issue's PF states; degraded still serves. */
 export type PfState = 'healthy' | 'degraded' | 'unhealthy' | 'gone';
@@ -29,7 +30,7 @@ export interface DeviceHealthSource {
 
 /** The default source: sysfs and /dev through Roots. */
 export class SysfsDeviceHealth implements DeviceHealthSource {
-  readonly name = 'sysfs';
+  readonly name: string = 'sysfs';
   private pfs = new Map<string, PfHealth>();
   private absent = new Set<string>();
 
@@ -75,5 +76,33 @@ export class SysfsDeviceHealth implements DeviceHealthSource {
     this.pfs = pfs;
     this.absent = absent;
     return changed;
+  }
+}
+
+/**
+ * The daemon's health loop (src/health/: heartbeat, RAS counters, state, presence, with hysteresis) for the PFs; VF
+ * presence as the default source reads it. Used whenever the health loop runs (--health-interval above 0).
+ */
+export class MonitorDeviceHealth extends SysfsDeviceHealth {
+  override readonly name = 'health loop';
+  private last = '';
+
+  constructor(private readonly monitor: HealthMonitor, roots: Roots, vfs: readonly VfInfo[]) {
+    super(roots, vfs);
+  }
+
+  override pf(bdf: string): PfHealth {
+    const s = this.monitor.states().find((p) => p.pf === bdf);
+    return s ? { state: s.state, reason: s.reason || null } : super.pf(bdf);
+  }
+
+  override refresh(): boolean {
+    const vfs = super.refresh();
+    // the base constructor reads once before this.monitor is set
+    if (!this.monitor) return vfs;
+    const now = this.monitor.states().map((p) => `${p.pf}=${p.state}`).join(',');
+    const changed = now !== this.last;
+    this.last = now;
+    return vfs || changed;
   }
 }

@@ -17,7 +17,7 @@ import { splitPools, buildResources, deviceList, type Pools, type ResourceSet, t
 import { preferredAllocation } from './preferred.js';
 import { standaloneResponse, managedResponse } from './allocate.js';
 import { Reservations, describePod, SOCKET_NAME, type Reservation } from './managed.js';
-import { SysfsDeviceHealth, type DeviceHealthSource, type PfHealth } from './health.js';
+import { SysfsDeviceHealth, MonitorDeviceHealth, type DeviceHealthSource, type PfHealth } from './health.js';
 import { assignmentsOf, listPodResources, planReconcile, podResourcesSocket } from './reconcile.js';
 import { ResourceEndpoint, PluginError, kubeletSocketIno, type RegistrationState } from './plugin.js';
 import { DEVICE_PLUGINS_DIR, MANAGED_RESOURCE, HEALTHY, type AllocateRequest, type AllocateResponse, type PreferredAllocationRequest, type PreferredAllocationResponse } from './api.js';
@@ -70,7 +70,7 @@ export class KubeletPlugin {
 
   constructor(private readonly d: KubeletDeps) {
     const m = d.manager;
-    this.health = d.health ?? new SysfsDeviceHealth(m.settings.roots, m.inventory.vfs);
+    this.health = d.health ?? (m.health.enabled ? new MonitorDeviceHealth(m.health, m.settings.roots, m.inventory.vfs) : new SysfsDeviceHealth(m.settings.roots, m.inventory.vfs));
     this.facts = {
       pfProblem: (bdf) => {
         const h = this.health.pf(bdf);

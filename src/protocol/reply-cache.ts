@@ -12,11 +12,11 @@ interface Entry {
 }
 
 /** The replies still describe the section: same plan object, same served devices (no array built to check). */
-function stillValid(e: Entry, s: Section): boolean {
+function stillValid(e: Entry, s: Section, a: Allocator): boolean {
   if (e.plan !== s.plan) return false;
   let j = 0;
   for (const d of s.plan.devices) {
-    if (d.vf.unavailable !== undefined) continue;
+    if (!a.serves(d)) continue;
     if (e.devices[j++] !== d) return false;
   }
   return j === e.devices.length;
@@ -30,7 +30,7 @@ export class SectionReplyCache {
   /** Encoded replies for a section (built on first use, rebuilt when its plan or served VF set changed). */
   for(s: Section): SectionReplies {
     const hit = this.entries.get(s.index);
-    if (hit && stillValid(hit, s)) return hit.replies;
+    if (hit && stillValid(hit, s, this.allocator)) return hit.replies;
     const devices = this.allocator.servedDevices(s);
     const replies = buildSectionReplies(this.version, s.name, devices, this.vm);
     this.entries.set(s.index, { plan: s.plan, devices, replies });

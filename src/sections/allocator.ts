@@ -67,6 +67,15 @@ export interface Section {
   name: string;
   plan: PlannedSection;
   holder: Holder | null;
+  /** VFs of the section not handed out to the current holder because their PF was withheld at the grant. */
+  withheld?: string[];
+}
+
+/** What a rescan did to the sections (the 'reshape' event), for observers that index them. */
+export interface ReshapeInfo {
+  trigger: string;
+  sectionsBefore: number;
+  sectionsAfter: number;
 }
 
 export interface AllocatorEvents {
@@ -76,12 +85,16 @@ export interface AllocatorEvents {
   refuse: [holder: Holder, reason: string, byRule: boolean];
   /** A section held again after a daemon restart for a process that still lives (ledger). */
   adopt: [section: Section, holder: Holder];
+  /** The section list was rebuilt (a rescan): indexes built from it must be rebuilt. */
+  reshape: [info: ReshapeInfo];
 }
 
 export class Allocator extends EventEmitter<AllocatorEvents> {
   readonly sections: Section[];
   /** VFs taken out of service (by bdf): their sections are not granted to new clients. */
   private readonly outOfService = new Map<string, string>();
+  /** PFs whose VFs are not handed out (health: unhealthy or gone), by PF bdf, with the reason naming the PF. */
+  private readonly withheldPfs = new Map<string, string>();
   private rules: GrantRules = NO_RULES;
   /** Sections held per share (index = share index). */
   private shareHeld: number[] = [];
@@ -95,14 +108,22 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
     this.sections = plan.map((p) => ({ index: p.index, name: p.name, plan: p, holder: null }));
   }
 
-  /** Devices a client of this section is given: VFs that could not be opened are left out (no shifting of others). */
+  /**
+   * A device is handed out: its VF could be opened and its PF is not withheld. A section is served with the VFs that
+   * are (no shifting of others); one whose VFs are all left out is not granted.
+   */
+  serves(d: PlannedDevice): boolean {
+    return d.vf.unavailable === undefined && (this.withheldPfs.size === 0 || d.vf.pf === undefined || !this.withheldPfs.has(d.vf.pf.bdf));
+  }
+
+  /** Devices a client of this section is given. */
   servedDevices(s: Section): PlannedDevice[] {
-    return s.plan.devices.filter((d) => d.vf.unavailable === undefined);
+    return s.plan.devices.filter((d) => this.serves(d));
   }
 
   /** At least one of the section's VFs can be handed out (checked on every grant: no array built for it). */
   hasUsableVf(s: Section): boolean {
-    return s.plan.devices.some((d) => d.vf.unavailable === undefined);
+    return s.plan.devices.some((d) => this.serves(d));
   }
 
   /** Why a free section cannot be granted, or undefined when it can. */
@@ -111,8 +132,30 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
       const why = this.outOfService.get(d.vf.bdf);
       if (why !== undefined) return `VF ${d.vf.bdf} is out of service${why ? ` (${why})` : ''}`;
     }
-    if (!this.hasUsableVf(s)) return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
+    if (!this.hasUsableVf(s)) {
+      const pfs = new Set<string>();
+      for (const d of s.plan.devices) {
+        const why = d.vf.pf ? this.withheldPfs.get(d.vf.pf.bdf) : undefined;
+        if (why !== undefined) pfs.add(why);
+      }
+      if (pfs.size) return [...pfs].join('; ');
+      return `no usable VF (${s.plan.devices.map((d) => `${d.vf.bdf}: ${d.vf.unavailable}`).join(', ')})`;
+    }
     return undefined;
+  }
+
+  /**
+   * Withhold a PF's VFs from new grants (`reason` names the PF and why, e.g. "PF 0000:70:00.0 is unhealthy: heartbeat
+   * failed"), or hand them out again (undefined). Current holders keep what they were given.
+   */
+  setPfWithheld(pfBdf: string, reason: string | undefined): void {
+    if (reason === undefined) this.withheldPfs.delete(pfBdf);
+    else this.withheldPfs.set(pfBdf, reason);
+  }
+
+  /** Why a PF's VFs are withheld, if they are. */
+  pfWithheld(pfBdf: string): string | undefined {
+    return this.withheldPfs.get(pfBdf);
   }
 
   /**
@@ -160,12 +203,19 @@ export class Allocator extends EventEmitter<AllocatorEvents> {
 
   private hold(s: Section, h: Holder): void {
     s.holder = h;
+    s.withheld = this.withheldNow(s);
     this.countIn(h);
+  }
+
+  /** The section's VFs a grant now leaves out because their PF is withheld (undefined: none is). */
+  private withheldNow(s: Section): string[] | undefined {
+    return this.withheldPfs.size ? s.plan.devices.filter((d) => d.vf.unavailable === undefined && !this.serves(d)).map((d) => d.vf.bdf) : undefined;
   }
 
   private vacate(s: Section): Holder {
     const h = s.holder!;
     s.holder = null;
+    s.withheld = undefined;
     // h.shares were matched against the current rules (configure() rematches every holder)
     if (h.shares && this.rules.shares.length) for (const j of h.shares) this.shareHeld[j]--;
     return h;

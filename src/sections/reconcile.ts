@@ -1,4 +1,4 @@
-// SIGHUP rescan, pure part: merge a freshly built plan into the live sections without touching any held section.
+// Rescan, pure part: merge a freshly built plan into the live sections without touching any held section.
 
 import type { Allocator, Section } from './allocator.js';
 import { SECTION_PREFIX, type PlannedSection } from './plan.js';
@@ -12,8 +12,10 @@ export interface ReconcileReport {
   withdrawnVfs: string[];
   /** Removed VFs still in a held section: kept for the holder, out of service once it is released. */
   removedWhileHeld: Array<{ bdf: string; section: string; pid: number }>;
-  /** New sections that overlap a held section's VFs: formed at a later rescan, after the release. */
+  /** New sections that overlap a held section's VFs: formed when those are released. */
   deferred: string[];
+  /** Held sections whose release changes the sections (deferred ones overlap them, or they hold removed VFs). */
+  waitingOn: string[];
   sectionsBefore: number;
   sectionsAfter: number;
 }
@@ -30,7 +32,7 @@ const suffix = (name: string): number => {
  * the new plan's sections that do not overlap a held one; names stay SSL_INT_<n>, avoiding names a holder uses.
  * `present` = every VF the rescan found.
  */
-export function reconcileSections(allocator: Allocator, plan: PlannedSection[], present: Set<string>): ReconcileReport {
+export function reconcileSections(allocator: Allocator, plan: PlannedSection[], present: Set<string>, trigger = 'rescan'): ReconcileReport {
   const before = allocator.sections;
   const known = new Set<string>();
   for (const s of before) for (const b of vfsOf(s.plan.devices)) known.add(b);
@@ -44,6 +46,7 @@ export function reconcileSections(allocator: Allocator, plan: PlannedSection[], 
     withdrawnVfs: [],
     removedWhileHeld: [],
     deferred: [],
+    waitingOn: [],
     sectionsBefore: before.length,
     sectionsAfter: 0,
   };
@@ -55,12 +58,14 @@ export function reconcileSections(allocator: Allocator, plan: PlannedSection[], 
 
   const next: Section[] = [...held];
   const used = new Set(held.map((s) => s.name));
+  const waiting = new Set(report.removedWhileHeld.map((r) => r.section));
   let spare = 0;
   for (const p of plan) {
     const bdfs = vfsOf(p.devices);
     if (held.some((h) => sameSet(vfsOf(h.plan.devices), bdfs))) continue;
     if (bdfs.some((b) => heldVfs.has(b))) {
       report.deferred.push(p.name);
+      for (const b of bdfs) { const h = heldVfs.get(b); if (h) waiting.add(h.name); }
       continue;
     }
     let name = p.name;
@@ -83,5 +88,7 @@ export function reconcileSections(allocator: Allocator, plan: PlannedSection[], 
     }
   }
   report.sectionsAfter = before.length;
+  report.waitingOn = [...waiting].sort((a, b) => suffix(a) - suffix(b));
+  allocator.emit('reshape', { trigger, sectionsBefore: report.sectionsBefore, sectionsAfter: report.sectionsAfter });
   return report;
 }

@@ -8,6 +8,8 @@ import { simulatedRoots, type Roots } from '../config/roots.js';
 import { parseBdf } from '../platform/pci.js';
 import type { SimHost, SimPf, SimVf } from './spec.js';
 import { writeUserland } from './userland.js';
+import { writeBoundFiles, writeUpFiles } from './health-files.js';
+import { applyFault } from './inject.js';
 import { writeIdxd } from './idxd.js';
 
 /** Marker file that says a directory is a simulated host (and what it holds). */
@@ -111,7 +113,8 @@ export function writeVf(w: Writer, vf: SimVf, vfId: number, vfDriver: string, nu
   }
 }
 
-function writePf(w: Writer, pf: SimPf, noiommu: boolean): void {
+/** A PF's device directory, links, qat/ and health files, and its VFs as the host description has them. */
+export function writePf(w: Writer, pf: SimPf, noiommu: boolean): void {
   const { sys } = w.roots;
   const fam = FAMILIES[pf.family];
   const d = deviceDir(w.roots, pf.bdf);
@@ -127,6 +130,8 @@ function writePf(w: Writer, pf: SimPf, noiommu: boolean): void {
   w.file(path.join(d, 'qat', 'cfg_services'), `${pf.services}\n`);
   w.file(path.join(d, 'qat', 'state'), `${pf.state}\n`);
   w.file(path.join(d, 'qat', 'num_rps'), '64\n');
+  writeBoundFiles(w.roots, d, fam.pfDriver, pf.bdf);
+  if (pf.state === 'up') writeUpFiles(w.roots, d, fam.pfDriver, pf.bdf);
   const drv = path.join(sys, 'bus', 'pci', 'drivers', fam.pfDriver);
   w.link(path.join(d, 'driver'), path.relative(d, drv));
   w.link(path.join(drv, pf.bdf), path.relative(drv, d));
@@ -233,5 +238,6 @@ function generateHostInner(dir: string, host: SimHost, opts: GenerateOptions): G
   w.dir(roots.firmware);
   writeUserland(roots, host);
   fs.writeFileSync(path.join(abs, SIM_MARKER), `${JSON.stringify(host, null, 2)}\n`);
+  for (const f of host.faults ?? []) applyFault(abs, f.kind, f.pf);
   return { dir: abs, roots, host };
 }

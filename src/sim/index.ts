@@ -4,3 +4,4 @@ export type { SimHost, SimPf, SimVf, VfDriverChoice } from './spec.js';
 export { generateHost, deviceDir, busDir, SIM_MARKER, simulatedHostDir } from './generate.js';
 export { chooseKernelFs } from './kernel.js';
 export type { GeneratedHost, GenerateOptions } from './generate.js';
+export { inject, applyFault, INJECT_KINDS, INJECT_HELP, type InjectKind, type InjectReport } from './inject.js';

@@ -23,6 +23,10 @@
 // - drivers/vfio/group.c: /dev/vfio/<group> exists while a device of the group is bound to vfio-pci;
 //   it is created root:root 0600.
 // - fs/kernfs: writing a sysfs attribute that has no store method fails with -EACCES (even for root).
+// - adf_init.c adf_dev_start()/adf_dev_stop(), adf_sysfs_ras_counters.c, adf_dbgfs.c: `qat_ras/` (cleared
+//   counters) and the debugfs `heartbeat/` files appear when a PF starts and go when it stops (a restart clears
+//   them); `qat/auto_reset` takes kstrtobool values and reads on/off; `reset_error_counters` takes "1\n" only.
+//   Unbinding the PF driver removes `qat/`, the debugfs directory and the VFs (see src/kernel/health.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,6 +40,8 @@ import { parseBdf, formatBdf } from '../platform/pci.js';
 import { kernelParseServices } from '../kernel/services.js';
 import { FaultInjector, readFaultsFile, parseFaultSpec, sysError } from './faults.js';
 import { Writer, writeVf, vfGroupBase, SIM_MARKER, simulatedHostDir, moduleLine } from './generate.js';
+import { PF_AUTO_RESET_FILE, RAS_DIR, RAS_COUNTERS, RAS_RESET_FILE, kstrtobool, rasResetAccepted } from '../kernel/health.js';
+import { removeFiles, removeUpFiles, writeInPlace, writeUpFiles, writeBoundFiles, simDebugfsDir } from './health-files.js';
 import { vfAddress, type SimHost } from './spec.js';
 import { SimIdxdKernel } from './idxd-kernel.js';
 
@@ -158,10 +164,20 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
     };
     if (this.idxd.handles(real)) return this.idxd.store(real, data, fail);
     if (!WRITABLE_ATTRS.has(attr)) throw sysError('EACCES', 'open', abs);
-    if (path.basename(parent) === 'qat' && (attr === 'state' || attr === 'cfg_services')) {
+    if (path.basename(parent) === 'qat' && (attr === 'state' || attr === 'cfg_services' || attr === 'auto_reset')) {
       const dev = path.dirname(parent);
       if (attr === 'state') this.storeState(dev, data, fail);
-      else this.storeServices(dev, data, fail);
+      else if (attr === 'cfg_services') this.storeServices(dev, data, fail);
+      else {
+        const on = kstrtobool(data);
+        if (on === undefined) fail('EINVAL');
+        writeInPlace(path.join(dev, PF_AUTO_RESET_FILE), on ? 'on\n' : 'off\n');
+      }
+      return;
+    }
+    if (path.basename(parent) === RAS_DIR && attr === RAS_RESET_FILE) {
+      if (!rasResetAccepted(data)) fail('EINVAL');
+      for (const c of RAS_COUNTERS) writeInPlace(path.join(parent, c), '0\n');
       return;
     }
     const driversDir = path.join(this.sysReal, 'bus', 'pci', 'drivers');
@@ -200,8 +216,26 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
     if (v !== 'up' && v !== 'down') fail('EINVAL');
     const cur = this.readState(dev);
     if (v === cur) return;
-    if (v === 'down') this.disableSriov(dev);
-    fs.writeFileSync(path.join(dev, 'qat', 'state'), `${v}\n`);
+    if (v === 'down') this.stopDevice(dev);
+    else this.startDevice(dev);
+  }
+
+  /** adf_dev_stop + shutdown: the health files go, SR-IOV is disabled, state reads down. */
+  stopDevice(dev: string): void {
+    const fam = this.pfFamily(dev);
+    if (fam) removeUpFiles(this.roots, dev, fam.pfDriver, path.basename(dev));
+    this.disableSriov(dev);
+    writeInPlace(path.join(dev, 'qat', 'state'), 'down\n');
+  }
+
+  /** adf_dev_up: state reads up, `qat_ras/` and `heartbeat/` appear with cleared counters (VFs stay off). */
+  startDevice(dev: string): void {
+    const fam = this.pfFamily(dev);
+    if (fam) {
+      removeUpFiles(this.roots, dev, fam.pfDriver, path.basename(dev));
+      writeUpFiles(this.roots, dev, fam.pfDriver, path.basename(dev));
+    }
+    writeInPlace(path.join(dev, 'qat', 'state'), 'up\n');
   }
 
   private storeServices(dev: string, data: string, fail: (c: string) => never): void {
@@ -224,17 +258,21 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
     const total = Number(fs.readFileSync(path.join(dev, 'sriov_totalvfs'), 'utf8').trim()) || 0;
     const d = numVfsStore(data, { current: this.numVfs(dev), total, driverBound: fs.existsSync(path.join(dev, 'driver')) });
     if ('errno' in d) fail(d.errno);
-    else if (d.op === 'disable') this.disableSriov(dev);
-    else if (d.op === 'enable') {
+    else if (d.op === 'disable') {
+      // adf_do_disable_sriov(): down if started, SR-IOV off, up again
+      this.disableSriov(dev);
+      if (fs.existsSync(path.join(dev, 'qat', 'state'))) this.startDevice(dev);
+    } else if (d.op === 'enable') {
       const fam = this.pfFamily(dev);
       if (!fam) fail('ENOENT');
       // adf_sriov_configure(): down if started, up again, then enable all totalvfs
-      if (fs.existsSync(path.join(dev, 'qat', 'state'))) fs.writeFileSync(path.join(dev, 'qat', 'state'), 'up\n');
+      if (fs.existsSync(path.join(dev, 'qat', 'state'))) this.startDevice(dev);
       this.enableSriov(dev, fam!, d.count);
     }
   }
 
-  private enableSriov(dev: string, fam: Family, count: number): void {
+  /** pci_enable_sriov(): `count` VFs, each probed by the family's VF driver when it is loaded. */
+  enableSriov(dev: string, fam: Family, count: number): void {
     const pfBdf = path.basename(dev);
     const pfAddr = parseBdf(pfBdf)!;
     const w = new Writer(this.roots);
@@ -252,7 +290,7 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
     fs.writeFileSync(path.join(dev, 'sriov_numvfs'), `${count}\n`);
   }
 
-  private disableSriov(dev: string): void {
+  disableSriov(dev: string): void {
     const links = fs.readdirSync(dev).filter((e) => /^virtfn[0-9]+$/.test(e));
     for (const l of links) {
       const vf = path.resolve(dev, fs.readlinkSync(path.join(dev, l)));
@@ -329,12 +367,41 @@ export class SimKernelFs extends RealKernelFs implements KernelFs {
       if (!fs.existsSync(node)) {
         fs.writeFileSync(node, '', { mode: 0o600 });
         fs.chmodSync(node, 0o600);
-        fs.chownSync(node, 0, 0);
+        // root:root as the kernel makes it; a simulator run by an ordinary user keeps its own node
+        if (process.getuid?.() === 0) fs.chownSync(node, 0, 0);
       }
     }
+    const pf = this.pfDriverFamily(drv, dev);
+    if (pf) this.probePf(dev, pf);
+  }
+
+  /** The family when `drv` is the PF driver of the PF `dev`. */
+  private pfDriverFamily(drv: string, dev: string): Family | undefined {
+    const fam = this.pfFamily(dev);
+    return fam && fam.pfDriver === drv ? fam : undefined;
+  }
+
+  /** The PF driver's probe: `qat/` (default services of the host description), debugfs, and the device started. */
+  private probePf(dev: string, fam: Family): void {
+    const bdf = path.basename(dev);
+    const i = this.host.pfs.findIndex((p) => p.bdf === bdf);
+    const w = new Writer(this.roots);
+    w.file(path.join(dev, 'qat', 'cfg_services'), `${i >= 0 ? this.host.pfs[i].services : 'sym;asym'}\n`);
+    w.file(path.join(dev, 'qat', 'num_rps'), '64\n');
+    writeBoundFiles(this.roots, dev, fam.pfDriver, bdf);
+    this.startDevice(dev);
+  }
+
+  /** The PF driver's remove: the device stops (VFs go), `qat/` and the debugfs directory go. */
+  private removePf(dev: string, fam: Family): void {
+    this.stopDevice(dev);
+    removeFiles(path.join(dev, 'qat'));
+    removeFiles(simDebugfsDir(this.roots, fam.pfDriver, path.basename(dev)));
   }
 
   private detach(drv: string, dev: string): void {
+    const pf = this.pfDriverFamily(drv, dev);
+    if (pf) this.removePf(dev, pf);
     const drvDir = path.join(this.roots.sys, 'bus', 'pci', 'drivers', drv);
     fs.rmSync(path.join(dev, 'driver'), { force: true });
     fs.rmSync(path.join(drvDir, path.basename(dev)), { force: true });

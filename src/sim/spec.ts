@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { QatmgrError, ErrorCodes } from '../errors.js';
 import { FAMILIES, FAMILY_NAMES, type FamilyName } from '../kernel/catalogue.js';
 import { formatBdf, type PciAddress } from '../platform/pci.js';
+import { INSTANT_KINDS, type InjectKind } from './fault-kinds.js';
 import { IDXD_SPEC_HELP, IDXD_SPEC_OPTIONS, idxdModules, parseIdxdOptions, type SimIdxd } from './idxd.js';
 
 export type VfDriverChoice = 'vfio-pci' | 'kernel' | 'none';
@@ -39,6 +40,8 @@ export interface SimHost {
   /** Kernel modules listed in proc/modules, with their state. */
   modules: Record<string, 'Live' | 'Loading' | 'Unloading' | 'Coming'>;
   cmdline: string;
+  /** Health faults applied right after the host is written (spec option `fault=`). */
+  faults?: Array<{ kind: string; pf: string }>;
   /** Intel DSA/IAA devices (`iaa=N`, `dsa=N`); absent on hosts without them. */
   idxd?: SimIdxd;
 }
@@ -57,6 +60,8 @@ Options:
   state=up|down          PF qat/state (default up)
   noiommu                /dev/vfio/noiommu-<g> group nodes
   vm                     a guest: VFs only, each on its own bus, no PFs
+  fault=KIND@PF[;...]    health faults applied once the host is written, e.g. fault=heartbeat-fail@1
+                         (KIND: ${[...INSTANT_KINDS].join(', ')}; PF: index or BDF)
 ${IDXD_SPEC_HELP}
 A host without QAT: options only, e.g. 'iaa=4,dsa=4'.
 A JSON file (path ending in .json) holding a SimHost object is accepted too.`;
@@ -98,7 +103,7 @@ export function parseSimSpec(specIn: string): SimHost {
     const eq = t.indexOf('=');
     const k = eq < 0 ? t : t.slice(0, eq);
     const v = eq < 0 ? 'true' : t.slice(eq + 1);
-    if (![...['numa', 'cpus', 'services', 'sriov', 'driver', 'state', 'noiommu', 'vm'], ...IDXD_SPEC_OPTIONS].includes(k)) {
+    if (![...['numa', 'cpus', 'services', 'sriov', 'driver', 'state', 'noiommu', 'vm', 'fault'], ...IDXD_SPEC_OPTIONS].includes(k)) {
       throw specError(specIn, `unknown option "${k}"`);
     }
     opts.set(k, v);
@@ -133,6 +138,12 @@ export function parseSimSpec(specIn: string): SimHost {
   const state = (opts.get('state') ?? 'up') as 'up' | 'down';
   if (state !== 'up' && state !== 'down') throw specError(specIn, `state=${state} is not up|down`);
   const vm = opts.has('vm');
+  const faults = opts.has('fault') ? opts.get('fault')!.split(';').map((f) => f.trim()).filter(Boolean).map((f) => {
+    const m = /^([a-z-]+)@(\S+)$/.exec(f);
+    if (!m) throw specError(specIn, `fault "${f}" is not KIND@PF (e.g. heartbeat-fail@1)`);
+    if (!INSTANT_KINDS.has(m[1] as InjectKind)) throw specError(specIn, `fault "${m[1]}" is not one of ${[...INSTANT_KINDS].join(', ')}`);
+    return { kind: m[1], pf: m[2] };
+  }) : undefined;
 
   const host: SimHost = {
     pfs: [],
@@ -142,6 +153,7 @@ export function parseSimSpec(specIn: string): SimHost {
     noiommu: opts.has('noiommu'),
     modules: {},
     cmdline: 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro intel_iommu=on iommu=pt',
+    ...(faults ? { faults } : {}),
   };
   let pfIndex = 0;
   let group = 0;

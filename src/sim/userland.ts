@@ -32,8 +32,11 @@ function pickGid(probe: string): number {
   }
 }
 
-/** Write group/passwd, limits, firmware, sysconfig and the enabled qat.service link; give /dev/vfio/<g> group qat, 0660. */
-export function writeUserland(roots: Roots, host: SimHost): void {
+/**
+ * Give every /dev/vfio group node to group qat, mode 0660 (as provisioning does on a real host); the container node
+ * 0666. Returns the gid used.
+ */
+export function shareVfioNodes(roots: Roots): number {
   const vfioDir = path.join(roots.dev, 'vfio');
   const nodes = fs.readdirSync(vfioDir).filter((n) => n !== 'vfio').map((n) => path.join(vfioDir, n));
   const gid = pickGid(path.join(vfioDir, 'vfio'));
@@ -42,6 +45,12 @@ export function writeUserland(roots: Roots, host: SimHost): void {
     if (gid === SIM_QAT_GID) fs.chownSync(n, -1, gid);
     fs.chmodSync(n, 0o660);
   }
+  return gid;
+}
+
+/** Write group/passwd, limits, firmware, sysconfig and the enabled qat.service link; give /dev/vfio/<g> group qat, 0660. */
+export function writeUserland(roots: Roots, host: SimHost): void {
+  const gid = shareVfioNodes(roots);
   const me = os.userInfo().username;
   const members = [SIM_APP_USER.name, ...(me !== 'root' && me !== SIM_APP_USER.name ? [me] : [])];
   const { etc } = roots;

@@ -286,6 +286,9 @@ st="$(C dpkg-query -W -f='${Version}' qatmgr-ts 2>&1 || true)"
 kept="$(C grep -c '^QATMGR_DEBUG=1$' /etc/sysconfig/qat 2>/dev/null || true)"
 if [ "$st" = "$VERSION+e2e1" ] && restarted && [ "$((after - before))" -ge 1 ] && [ "$kept" = 1 ] && [[ "$(prop StatusText)" == *'1 held'* ]]; then pass "upgrade to $st: /etc/sysconfig/qat kept, the daemon restarted (pid $old_pid -> $(prop MainPID)) and adopted the held section"; else fail "upgrade" "version $st; pid $old_pid -> $(prop MainPID); adopted $before -> $after; sysconfig kept: $kept; $(prop StatusText); $out"; fi
 
+# the heartbeat through the root relay, a failure withholding one PF: test/e2e/health.sh
+. "$REPO/test/e2e/health.sh"
+
 # shares per systemd unit (real cgroups): test/e2e/shares.sh
 . "$REPO/test/e2e/shares.sh"
 

@@ -62,7 +62,8 @@ describe('the daemon reports DSA/IAA', () => {
 
   it('devices --all prints the QAT table and the DSA/IAA one', async () => {
     const r = await qatctl(['devices', '--all', ...at()]);
-    expect(r.stdout).toMatch(/1 PFs, 4 VFs/);
+    // provisioning enabled all 16 VFs of the PF: the daemon follows that within a second or so (4 or 16 here)
+    expect(r.stdout).toMatch(/1 PFs, (4|16) VFs/);
     expect(r.stdout).toMatch(/Intel DSA\/IAA:\ndevice\s+product/);
   });
 

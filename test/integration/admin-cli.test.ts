@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('qatctl --json output', () => {
-  for (const [cmd, schemaName] of [['status', 'status'], ['devices', 'devices'], ['sections', 'sections'], ['allocations', 'allocations'], ['events', 'events'], ['metrics', 'metrics']] as const) {
+  for (const [cmd, schemaName] of [['status', 'status'], ['devices', 'devices'], ['sections', 'sections'], ['allocations', 'allocations'], ['events', 'events'], ['metrics', 'metrics'], ['health', 'health']] as const) {
     it(`qatctl ${cmd} --json matches schemas/${schemaName}.json`, async () => {
       const r = await qatctl([cmd, '--json', ...at()]);
       expect(r.stderr).toBe('');
@@ -143,7 +143,7 @@ describe('qatctl exit statuses and help', () => {
   it('qatctl --help lists every command and each command has a complete --help', async () => {
     const top = await qatctl(['--help']);
     for (const c of COMMANDS) expect(top.stdout).toContain(c.name);
-    for (const name of ['status', 'devices', 'allocations', 'sections', 'events', 'watch', 'metrics', 'release', 'drain', 'undrain']) {
+    for (const name of ['status', 'devices', 'allocations', 'sections', 'events', 'watch', 'metrics', 'release', 'drain', 'undrain', 'health']) {
       const r = await qatctl([name, '--help']);
       expect(r.code, name).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: qatctl ${name} `));

@@ -13,7 +13,8 @@ describe('qatctl rescan', () => {
     const host = simHost('4xxx:1x4');
     const node = path.join(host.roots.dev, 'vfio', '103');
     fs.rmSync(node);
-    const d = await startDaemon(host, ['--policy', '1']);
+    // the health loop would follow the new VF by itself (test/integration/health.test.ts): here the manual rescan does
+    const d = await startDaemon(host, ['--policy', '1', '--health-interval', '0']);
     try {
       const holder = await QatClient.connect(d.socket);
       expect(await holder.sectionGet('SSL')).toBe('SSL_INT_0');

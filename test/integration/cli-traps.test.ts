@@ -65,7 +65,7 @@ describe('typos fail instead of passing silently', () => {
   it('devices --state bogus is a usage error listing the states', async () => {
     const r = await runCli(['devices', '--state', 'bogus']);
     expect(r.code).toBe(EXIT.USAGE);
-    expect(r.err).toContain('--state "bogus" is not a VF state; use free, held, out-of-service, unavailable, unplanned');
+    expect(r.err).toContain('--state "bogus" is not a VF state; use free, held, out-of-service, withheld, unavailable, unplanned');
     expect((await runCli(['devices', '--state', 'helt'])).err).toContain('did you mean held?');
   });
 

@@ -8,6 +8,7 @@ import { spawnDaemon, holdSection, type Proc } from '../helpers/lifecycle-daemon
 import { QATCTL, ROOT } from '../helpers/daemon.js';
 import { validate, type Schema } from './json-schema.js';
 import { makeSim, type SimFixture } from '../helpers/lifecycle-sim.js';
+import { inject } from '../../src/sim/inject.js';
 import { KubeletStandIn, waitFor } from '../helpers/kubelet-standin.js';
 import { cgroup2Root, FakePodCgroup } from '../helpers/pod-cgroup.js';
 
@@ -78,6 +79,16 @@ describe('ListAndWatch updates', () => {
     fs.writeFileSync(pfState(s, '0000:70:00.0'), 'up\n');
     const up = await k.waitList('qat.intel.com/cy', (l) => l.every((d) => d.health === 'Healthy'), 'all Healthy again');
     expect(up).toHaveLength(4);
+  });
+
+  it('takes PF health from the health loop: a failed firmware heartbeat makes the PF\'s VFs Unhealthy, recovery Healthy', async () => {
+    const { sim: s, kubelet: k } = await setUp('4xxx:2x2,services=sym;asym', ['--health-interval', '200ms', '--health-recover', '500ms']);
+    await k.plugin('qat.intel.com/cy');
+    await inject(path.join(s.dir, 'host'), 'heartbeat-fail', '0000:70:00.0');
+    const down = await k.waitList('qat.intel.com/cy', (l) => l.some((d) => d.health === 'Unhealthy'), 'a VF Unhealthy');
+    expect(healthOf(down)).toEqual({ '0000:6b:00.1': 'Healthy', '0000:6b:00.2': 'Healthy', '0000:70:00.1': 'Unhealthy', '0000:70:00.2': 'Unhealthy' });
+    await inject(path.join(s.dir, 'host'), 'heartbeat-ok', '0000:70:00.0');
+    await k.waitList('qat.intel.com/cy', (l) => l.every((d) => d.health === 'Healthy'), 'all Healthy again');
   });
 
   it('drops a VF whose /dev/vfio node vanishes from the list and lists it again when the node is back', async () => {

@@ -12,7 +12,8 @@ import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, w
 const usage = `Usage: qatctl devices [OPTIONS] [--state STATE]
 
 Lists every PF and its VFs: BDF, family, NUMA node, services, IOMMU group, state (free, held,
-out-of-service, unavailable, unplanned), the section the VF belongs to and the pid holding it.
+out-of-service, withheld: its PF is unhealthy or gone, unavailable, unplanned), the section the VF
+belongs to and the pid holding it; then one line per PF that is not healthy (qatctl health tells more).
 
   --state STATE        only VFs in this state
   --all                Intel DSA/IAA devices and work queues too (as 'qatctl accel' shows them)
@@ -42,7 +43,9 @@ export const devicesCommand: Command = {
       rows.map(({ r }) => STATE_COLOUR[r.state]),
     ));
     const n = (st: string): number => rows.filter(({ r }) => r.state === st).length;
-    io.out.write(`\n${v.pfs.filter((p) => p.bdf).length} PFs, ${rows.length} VFs: ${n('held')} held, ${n('free')} free, ${n('out-of-service')} out-of-service${n('unavailable') ? `, ${n('unavailable')} unavailable` : ''}${n('unplanned') ? `, ${n('unplanned')} in no section` : ''}\n`);
+    io.out.write(`\n${v.pfs.filter((p) => p.bdf).length} PFs, ${rows.length} VFs: ${n('held')} held, ${n('free')} free, ${n('out-of-service')} out-of-service${n('withheld') ? `, ${n('withheld')} withheld (PF unhealthy or gone)` : ''}${n('unavailable') ? `, ${n('unavailable')} unavailable` : ''}${n('unplanned') ? `, ${n('unplanned')} in no section` : ''}\n`);
+    // PFs that are not healthy, one line each (why: qatctl health)
+    for (const p of v.pfs) if (p.bdf && p.health && p.health.state !== 'healthy') io.out.write(`PF ${p.bdf} is ${p.health.state}${p.health.reason ? `: ${p.health.reason}` : ''} (qatctl health)\n`);
     if (accel) io.out.write(`\nIntel DSA/IAA:\n${renderIdxdInventory(accel)}`);
     return 0;
   },

@@ -2,19 +2,20 @@
 
 import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
-import type { AdminEvent, EventKind } from '../../admin/events.js';
+import { EVENT_KINDS, type AdminEvent, type EventKind } from '../../admin/events.js';
 import { QatmgrError, ErrorCodes } from '../../errors.js';
 import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, withAdmin, writeJson, table, formatTime } from '../admin-common.js';
 import { type Colour } from '../../text/colour.js';
 
-const KINDS: EventKind[] = ['grant', 'release', 'forced-release', 'refusal', 'drain', 'undrain'];
-const KIND_COLOUR: Partial<Record<EventKind, Colour>> = { refusal: 'red', 'forced-release': 'yellow', drain: 'yellow', undrain: 'cyan' };
+const KINDS = EVENT_KINDS;
+const KIND_COLOUR: Partial<Record<EventKind, Colour>> = { refusal: 'red', 'forced-release': 'yellow', drain: 'yellow', undrain: 'cyan', health: 'red', rescan: 'cyan' };
 
 const usage = `Usage: qatctl events [OPTIONS] [--kind KIND]... [--limit N] [--after SEQ]
 
 Recent events from the daemon's ring buffer (the last 4096): grants, releases (put, disconnect),
 forced releases, refusals with the reason (which sections were held and by whom, VFs out of service),
-drains and undrains. Oldest first.
+drains and undrains, PF health changes (from -> to, why, holders affected) and rescans (what asked
+for it: SIGHUP, qatctl rescan, a host change, a re-admitted PF, a release). Oldest first.
 
   --kind KIND          only these kinds (repeatable): ${KINDS.join(', ')}
   --limit N            the last N events (default 50; 0 = all in the ring)

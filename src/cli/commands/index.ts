@@ -18,9 +18,12 @@ import { releaseCommand, drainCmd, undrainCmd, rescanCommand } from './release.j
 import { completionCommand } from './completion.js';
 import { kubeletCommand } from './kubelet.js';
 import { accelCommand } from './accel.js';
+import { healthCommand } from './health.js';
+import { heartbeatRelayCommand } from './heartbeat-relay.js';
 
 export const COMMANDS: Command[] = [
-  statusCommand, devicesCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
+  statusCommand, devicesCommand, healthCommand, allocationsCommand, sectionsCommand, eventsCommand, watchCommand, metricsCommand,
   kubeletCommand, releaseCommand, drainCmd, undrainCmd, rescanCommand, probeCommand, simulateCommand, provisionCommand, doctorCommand, migrateCommand, selftestCommand, accelCommand,
+  heartbeatRelayCommand,
 ];
 COMMANDS.push(completionCommand(() => COMMANDS));

@@ -24,6 +24,7 @@ export function statusLines(s: StatusView): Array<[string, string]> {
     ['policy', String(s.policy)],
     ['sections', `${c.total} total, ${c.held} held, ${c.free} free, ${c.outOfService} out-of-service`],
     ['devices', `${s.devices.pfs} PFs, ${s.devices.vfs} VFs (${s.devices.outOfService} out-of-service, ${s.devices.unavailable} unavailable)${s.vm ? ', in a VM' : ''}`],
+    ['health', describeHealth(s.health)],
     ['connections', `${s.connections.open} open (${s.connections.accepted} accepted, ${s.connections.rejected} rejected)`],
     ['ledger', describeLedger(s.ledger)],
     ['socket', s.socket],
@@ -62,4 +63,12 @@ function describeLedger(l: unknown): string {
   const r = o.restored;
   if (r) parts.push(`at start: ${r.adopted ?? 0} adopted, ${r.gone ?? 0} owners gone${r.problem ? `, problem: ${r.problem}` : ''}`);
   return `${o.path ?? '?'}: ${parts.join(', ')}`;
+}
+
+/** "2 PFs: 1 healthy, 1 unhealthy; heartbeat from the relay; a look every 500 ms" */
+function describeHealth(h: StatusView['health'] | undefined): string {
+  if (!h) return 'not reported';
+  if (!h.enabled) return 'off (--health-interval 0)';
+  const parts = Object.entries(h.pfs).filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st}`);
+  return `${parts.join(', ') || 'no PF watched'}; heartbeat: ${h.heartbeat}; a look every ${h.intervalMs} ms (qatctl health)`;
 }

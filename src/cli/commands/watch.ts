@@ -5,8 +5,8 @@ import type { Command } from '../command.js';
 import type { AllocationsView, StatusView } from '../../admin/views.js';
 import { AdminClient } from '../../admin/client.js';
 import { durationOption, formatMs } from '../../config/numbers.js';
-import { QatmgrError, ErrorCodes, isQatmgrError } from '../../errors.js';
-import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, formatAge, formatTime, timeoutMs } from '../admin-common.js';
+import { ErrorCodes, isQatmgrError } from '../../errors.js';
+import { ADMIN_OPTIONS, applyOutput, ADMIN_OPTIONS_HELP, EXIT_HELP, adminSocketPath, formatAge, formatTime, timeoutMs, countOption } from '../admin-common.js';
 import { painter } from '../../text/colour.js';
 import { allocationsTable, refusalsTable } from './allocations.js';
 
@@ -37,8 +37,7 @@ export const watchCommand: Command = {
     if (values.help) { io.out.write(usage); return 0; }
     applyOutput(values, io);
     const interval = durationOption('interval', values.interval, 2000, 100, 3_600_000);
-    const count = values.count === undefined ? Infinity : /^\d+$/.test(values.count) && Number(values.count) > 0 ? Number(values.count) : NaN;
-    if (Number.isNaN(count)) throw new QatmgrError(ErrorCodes.QATMGR_E_USAGE, `--count "${values.count}" is not a positive number`);
+    const count = countOption(values.count);
     const paint = painter(io);
     const socket = adminSocketPath(values, io);
     const wait = timeoutMs(values);

@@ -65,10 +65,29 @@ describe('rescan reconcile', () => {
     const plan = planFor(sim.roots, 1); // one VF per section
     const r = reconcileSections(a, plan, present(plan));
     expect(r.deferred).toEqual(['SSL_INT_0', 'SSL_INT_1']);
+    expect(r.waitingOn).toEqual([held.name]);
     expect(a.sections).toContain(held);
     expect(a.sections).toHaveLength(1 + 6);
     expect(new Set(a.sections.map((s) => s.name)).size).toBe(7);
     const all = a.sections.flatMap(vfs);
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('serves a section without the VFs of a withheld PF, refuses one left with none naming the PF, and tells a reshape', () => {
+    const a = allocatorFor(sim.roots, 0);
+    const pfB = a.sections[0].plan.devices[1].vf.pf!.bdf;
+    a.setPfWithheld(pfB, `PF ${pfB} is unhealthy: firmware heartbeat failed`);
+    const s = a.acquire(holder(1, 100))!;
+    expect(a.servedDevices(s).map((d) => d.vf.pf!.bdf)).not.toContain(pfB);
+    expect(s.withheld).toEqual([s.plan.devices[1].vf.bdf]);
+    const b = allocatorFor(sim.roots, 1);
+    for (const x of b.sections) for (const d of x.plan.devices) b.setPfWithheld(d.vf.pf!.bdf, `PF ${d.vf.pf!.bdf} is gone: no VFs (sriov_numvfs 0)`);
+    expect(b.acquire(holder(2, 200))).toBeNull();
+    expect(b.refusalReason()).toMatch(/8 out-of-service: PF 0000:[0-9a-f:.]+ is gone: no VFs \(sriov_numvfs 0\)/);
+    const seen: string[] = [];
+    b.on('reshape', (r) => seen.push(`${r.trigger} ${r.sectionsBefore}->${r.sectionsAfter}`));
+    const plan = planFor(sim.roots, 1);
+    reconcileSections(b, plan, present(plan), 'host: test');
+    expect(seen).toEqual(['host: test 8->8']);
   });
 });
